@@ -1,0 +1,7 @@
+"""ftprep: pseudonymized, validated fine-tuning files for Azure OpenAI and OpenAI."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
