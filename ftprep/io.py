@@ -143,7 +143,7 @@ def _describe_json_error(text: str, exc: orjson.JSONDecodeError) -> str:
             return f"non-standard JSON constant {token} (the service accepts strict JSON only)"
     # orjson messages read "<what>: line L column C (char N)"; keep the what and the column.
     msg = str(exc).split(":", 1)[0]
-    return f"invalid JSON ({msg}) at column {exc.colno}"
+    return f"invalid JSON ({msg}) at column {getattr(exc, 'colno', '?')}"
 
 
 def iter_records(

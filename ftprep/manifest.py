@@ -1,0 +1,118 @@
+"""The manifest: what a run read, wrote, counted and checked, and how to verify it.
+
+``manifest.json`` is written last, after every output file is complete, so a
+manifest on disk always vouches for complete files. It holds hashes, counts,
+token statistics, check results, the config and the key's fingerprint; it never
+holds the key or any data value. It has no timestamp, so the same input, config
+and key give a byte-identical manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .io import atomic_writer, file_sha256
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+OUTPUT_NAMES = {"train": "train.jsonl", "validation": "validation.jsonl", "rejected": "rejected.jsonl"}
+_DEPENDENCIES = ("pandas", "datasets", "tiktoken", "faker", "great-expectations", "click", "orjson",
+                 "phonenumbers")
+
+
+def dependency_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in _DEPENDENCIES:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return versions
+
+
+def count_rows(path: Path) -> int:
+    """Rows of a JSONL file: its newline-terminated lines."""
+    n = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
+def describe_file(path: Path, outdir: Path) -> dict[str, Any]:
+    sha, size = file_sha256(path)
+    return {"path": path.relative_to(outdir).as_posix(), "sha256": sha, "bytes": size,
+            "rows": count_rows(path)}
+
+
+def dumps_manifest(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_manifest(outdir: Path, manifest: dict[str, Any]) -> Path:
+    path = outdir / MANIFEST_NAME
+    with atomic_writer(path) as fh:
+        fh.write(dumps_manifest(manifest))
+    return path
+
+
+def read_manifest(outdir: str | Path) -> dict[str, Any]:
+    path = Path(outdir) / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no manifest.json: not an ftprep output directory, or the run did not finish",
+                         str(outdir)) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"manifest.json cannot be read ({exc.__class__.__name__})", str(outdir)) from None
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(f"manifest.json has an unsupported schema_version (expected {SCHEMA_VERSION})",
+                         str(outdir))
+    return data
+
+
+@dataclass
+class VerifyReport:
+    outdir: str
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    def fail(self, problem: str) -> None:
+        self.ok = False
+        self.problems.append(problem)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outdir": self.outdir, "ok": self.ok, "problems": self.problems, "checked": self.checked}
+
+
+def verify_outputs(outdir: str | Path) -> VerifyReport:
+    """Check every output file against the manifest: sha256, size and row count."""
+    out = Path(outdir)
+    report = VerifyReport(str(out))
+    manifest = read_manifest(out)
+    outputs = manifest.get("outputs", {})
+    for name, entry in sorted(outputs.items()):
+        path = out / entry["path"]
+        if not path.is_file():
+            report.fail(f"{entry['path']}: missing")
+            continue
+        sha, size = file_sha256(path)
+        if size != entry.get("bytes"):
+            report.fail(f"{entry['path']}: size {size} != manifest {entry.get('bytes')}")
+        if sha != entry.get("sha256"):
+            report.fail(f"{entry['path']}: sha256 differs from the manifest")
+        if "rows" in entry and count_rows(path) != entry["rows"]:
+            report.fail(f"{entry['path']}: row count differs from the manifest")
+        report.checked.append(name)
+    counts = manifest.get("counts", {})
+    rows = sum(outputs.get(k, {}).get("rows", 0) for k in OUTPUT_NAMES)
+    if "input_lines" in counts and rows != counts["input_lines"]:
+        report.fail(f"train + validation + rejected rows ({rows}) != input lines ({counts['input_lines']})")
+    return report

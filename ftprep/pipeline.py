@@ -1,0 +1,531 @@
+"""The staged pipeline behind ``ftprep prepare``.
+
+Stages, each in its own module: load (:mod:`ftprep.io`) -> validate
+(:mod:`ftprep.validate`) -> pseudonymize (:mod:`ftprep.pseudonymize`) -> tokens
+(:mod:`ftprep.tokens`) -> split (:mod:`ftprep.split`) -> emit (here) -> leak check
+-> checks (:mod:`ftprep.checks`) -> manifest (:mod:`ftprep.manifest`) and report.
+
+Records stream through in batches; row-level work lives in
+:meth:`BatchProcessor.process`, a pure function of the batch and the run's
+context, so the CLI, the notebook and other engines call the same code.
+
+Nothing lost: every input line ends in exactly one of train / validation /
+rejected, and the manifest's ``counts.accounted`` proves it. Nothing leaked:
+every output is scanned for every original value that was detected before any
+output is renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections import Counter as Tally
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from . import __version__
+from .config import PrepareConfig
+from .errors import ConfigError, LeakError, OutputError, UsageError
+from .io import BOM, ReadLimits, dumps, file_sha256, iter_records
+from .manifest import (
+    MANIFEST_NAME,
+    OUTPUT_NAMES,
+    SCHEMA_VERSION,
+    dependency_versions,
+    describe_file,
+    write_manifest,
+)
+from .records import Record, Severity, Split
+from .split import assign, content_hash
+from .stats import StatsCollector, example_features
+from .tokens import Counter, ModelInfo, count_example, estimate_cost, resolve_model, summarize
+from .validate import ValidationPolicy, Validator, normalize_preference_keys
+
+LOCK_NAME = ".ftprep.lock"
+REPORT_NAME = "report.html"
+INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz")
+
+
+# --- inputs -----------------------------------------------------------------
+
+def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Files as given; a directory stands for its ``*.jsonl`` / ``*.jsonl.gz`` files, sorted."""
+    out: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(str(c) for c in p.iterdir()
+                           if c.is_file() and c.name.endswith(INPUT_SUFFIXES))
+            if not found:
+                raise UsageError(f"{p}: directory holds no .jsonl or .jsonl.gz files")
+            out.extend(found)
+        else:
+            out.append(str(item))
+    if not out:
+        raise UsageError("no input files")
+    return out
+
+
+def input_summary(path: str) -> dict[str, Any]:
+    sha, size = file_sha256(path)
+    return {"path": path, "sha256": sha, "bytes": size}
+
+
+# --- per-batch work ---------------------------------------------------------
+
+@dataclass
+class RunContext:
+    """Everything the row-level work needs; built once per run (or per worker)."""
+
+    config: PrepareConfig
+    model: ModelInfo
+    counter: Counter
+    validator: Validator
+    pseudonymizer: Any | None = None
+
+    @classmethod
+    def create(cls, config: PrepareConfig, key: bytes | None) -> RunContext:
+        model = resolve_model(config.model)
+        pz = None
+        if config.pseudonymize:
+            if key is None:
+                raise ConfigError(
+                    "no pseudonymization key: give --key-file PATH or set FTPREP_KEY "
+                    "(create one with `ftprep keygen PATH`), or pass --no-pseudonymize"
+                )
+            from .pseudonymize import PseudonymizeConfig, Pseudonymizer
+
+            pz = Pseudonymizer(key, PseudonymizeConfig.from_dict(dict(config.pseudonymize_options)))
+        return cls(
+            config=config,
+            model=model,
+            counter=Counter(model),
+            validator=Validator(model, ValidationPolicy(max_images=config.max_images)),
+            pseudonymizer=pz,
+        )
+
+
+@dataclass(slots=True)
+class Processed:
+    """One record after every row-level stage: where it goes and the bytes to write."""
+
+    record: Record
+    line: bytes
+    content_hash: str
+    entity_counts: dict[str, int]
+
+
+class BatchProcessor:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+
+    def process(self, batch: list[Record]) -> list[Processed]:
+        return [self.process_one(rec) for rec in batch]
+
+    def process_one(self, rec: Record) -> Processed:
+        ctx = self.ctx
+        ctx.validator.validate(rec)
+        chash = ""
+        counts: dict[str, int] = {}
+        if rec.has_errors or rec.obj is None:
+            return self._reject(rec, counts)
+        obj = rec.obj
+        if rec.format == "preference" and isinstance(obj, dict):
+            rec.changed = normalize_preference_keys(obj) or rec.changed
+        chash = content_hash(obj).hex()
+        if ctx.pseudonymizer is not None:
+            t = ctx.pseudonymizer.transform(obj)
+            counts = dict(t.counts)
+            if t.changed:
+                obj = t.value
+                rec.changed = True
+        tokens = count_example(ctx.counter, obj, rec.format or "chat")
+        rec.stats.update(example_features(obj, rec.format))
+        rec.stats.update(total_tokens=tokens.total, trained_tokens=tokens.trained,
+                         largest_message_tokens=tokens.largest_message,
+                         over_limit=tokens.total > ctx.model.example_token_limit)
+        if tokens.total > ctx.model.example_token_limit:
+            rec.add("over_token_limit", Severity.ERROR,
+                    f"{tokens.total} tokens, over {ctx.model.name}'s limit of "
+                    f"{ctx.model.example_token_limit}")
+            return self._reject(rec, counts, pseudonymized=obj)
+        to_validation = assign(bytes.fromhex(chash), ctx.config.validation_fraction, ctx.config.seed)
+        rec.split = Split.VALIDATION if to_validation else Split.TRAIN
+        line = dumps(obj) if rec.changed else rec.raw
+        return Processed(rec, line, chash, counts)
+
+    def _reject(self, rec: Record, counts: dict[str, int], pseudonymized: Any = None) -> Processed:
+        rec.split = Split.REJECTED
+        pz = self.ctx.pseudonymizer
+        entry: dict[str, Any] = {
+            "source": rec.source,
+            "line": rec.line,
+            "reasons": rec.error_codes or sorted({f.code for f in rec.findings}),
+            "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message}
+                         for f in rec.findings],
+        }
+        if pseudonymized is not None:
+            entry["record"] = pseudonymized
+        elif rec.obj is not None:
+            if pz is not None:
+                t = pz.transform(rec.obj)
+                counts = dict(t.counts)
+                entry["record"] = t.value
+            else:
+                entry["record"] = rec.obj
+        elif len(rec.raw) > self.ctx.config.max_line_bytes:
+            entry["text"] = None
+        else:
+            text = rec.text if rec.text is not None else rec.raw.decode("utf-8", "replace")
+            text = text.replace("\x00", "\ufffd")
+            if pz is not None:
+                t = pz.transform_text(text)
+                counts = dict(t.counts)
+                text = t.value
+            entry["text"] = text
+        return Processed(rec, dumps(entry), "", counts)
+
+
+# --- emit -------------------------------------------------------------------
+
+class OutputSet:
+    """The three data files, written to temporary names and renamed together when complete."""
+
+    def __init__(self, outdir: Path, bom: bool) -> None:
+        self.outdir = outdir
+        self.bom = bom
+        self.tmp: dict[str, Path] = {
+            name: outdir / f".{fname}.tmp-{os.getpid()}" for name, fname in OUTPUT_NAMES.items()
+        }
+        self.handles: dict[str, IO[bytes]] = {}
+        self.rows: Tally[str] = Tally()
+
+    def __enter__(self) -> OutputSet:
+        try:
+            for name, path in self.tmp.items():
+                self.handles[name] = open(path, "wb")  # noqa: SIM115
+                if self.bom and name != "rejected":
+                    self.handles[name].write(BOM)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{self.outdir}: cannot write ({exc.strerror})") from None
+        return self
+
+    def write(self, split: Split, line: bytes) -> int:
+        """Write one row; returns its 0-based row index within its split."""
+        self.handles[split.value].write(line + b"\n")
+        index = self.rows[split.value]
+        self.rows[split.value] += 1
+        return index
+
+    def close(self) -> None:
+        for fh in self.handles.values():
+            if not fh.closed:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+
+    def discard(self) -> None:
+        for fh in self.handles.values():
+            with contextlib.suppress(OSError):
+                fh.close()
+        for path in self.tmp.values():
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def commit(self) -> dict[str, Path]:
+        final = {name: self.outdir / fname for name, fname in OUTPUT_NAMES.items()}
+        for name, path in self.tmp.items():
+            os.replace(path, final[name])
+        return final
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.discard()
+
+
+@contextlib.contextmanager
+def run_lock(outdir: Path) -> Iterator[None]:
+    """A lock file that keeps two runs out of one output directory."""
+    path = outdir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise OutputError(
+            f"{outdir}: another ftprep run holds {LOCK_NAME} (if none is running, delete the file)"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"{outdir}: cannot create a lock file ({exc.strerror})") from None
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def prepare_outdir(outdir: Path, inputs: Sequence[str], force: bool) -> None:
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{outdir}: cannot create the output directory ({exc.strerror})") from None
+    resolved_out = {(outdir / n).resolve() for n in (*OUTPUT_NAMES.values(), MANIFEST_NAME, REPORT_NAME)}
+    for item in inputs:
+        if Path(item).resolve() in resolved_out:
+            raise UsageError(f"{item}: an input is also an output of this run; choose another -o")
+    existing = [p.name for p in outdir.iterdir() if not p.name.startswith(".")]
+    if existing and not force:
+        raise UsageError(f"{outdir}: output directory is not empty ({len(existing)} entries); "
+                         "use --force to replace its ftprep outputs")
+
+
+# --- the run ----------------------------------------------------------------
+
+@dataclass
+class PrepareReport:
+    """What ``prepare`` did; ``manifest`` is exactly what was written to manifest.json."""
+
+    outdir: Path
+    manifest: dict[str, Any]
+    frame: Any = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest["verdict"] == "ok"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> dict[str, Any]:
+        m = self.manifest
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "outdir": str(self.outdir),
+            "verdict": m["verdict"],
+            "format": m["format"],
+            "model": m["model"]["name"],
+            "counts": m["counts"],
+            "tokens": m["tokens"],
+            "checks": {"success": m["checks"]["success"],
+                       "failed": [r["expectation"] for r in m["checks"]["results"] if not r["success"]]},
+            "pseudonymization": m["pseudonymization"],
+            "outputs": {k: v["path"] for k, v in m["outputs"].items()},
+            "warnings": self.warnings,
+        }
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        c = self.manifest["counts"]
+        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(c[k]))}</td></tr>"
+                       for k in ("input_lines", "train", "validation", "rejected", "accounted"))
+        return (f"<div><b>ftprep prepare: {escape(self.manifest['verdict'])}</b> "
+                f"({escape(str(self.outdir))})<table>{rows}</table></div>")
+
+
+def prepare(
+    inputs: Sequence[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    config: PrepareConfig | None = None,
+    key: bytes | None = None,
+    *,
+    force: bool = False,
+    config_source: str | None = None,
+) -> PrepareReport:
+    """Run every stage over ``inputs`` and write train/validation/rejected, report and manifest."""
+    started = time.perf_counter()
+    config = config or PrepareConfig()
+    files = expand_inputs(inputs)
+    out = Path(outdir)
+    ctx = RunContext.create(config, key)  # fails early on a missing key or unknown model
+    prepare_outdir(out, files, force)
+    with run_lock(out):
+        return _run(files, out, config, ctx, key, started, config_source)
+
+
+def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, key: bytes | None,
+         started: float, config_source: str | None) -> PrepareReport:
+    processor = BatchProcessor(ctx)
+    limits = ReadLimits(max_line_bytes=config.max_line_bytes, max_depth=config.max_depth)
+    entity_types = _entity_types(ctx)
+    collector = StatsCollector(entity_types=entity_types)
+    rejected_by_reason: Tally[str] = Tally()
+    warnings_by_code: Tally[str] = Tally()
+    problems: list[dict[str, Any]] = []
+    inputs_meta: list[dict[str, Any]] = []
+    split_rows: dict[str, list[int]] = {s.value: [] for s in Split}
+    with OutputSet(out, config.bom) as outputs:
+        for path in files:
+            meta = input_summary(path)
+            lines = 0
+            for batch in iter_records(path, batch_size=config.batch_size, limits=limits):
+                lines += len(batch)
+                for item in processor.process(batch):
+                    rec = item.record
+                    assert rec.split is not None
+                    outputs.write(rec.split, item.line)
+                    split_rows[rec.split.value].append(len(collector))
+                    collector.add(rec, item.content_hash, item.entity_counts)
+                    for f in rec.findings:
+                        if f.severity is Severity.WARNING:
+                            warnings_by_code[f.code] += 1
+                    if rec.split is Split.REJECTED:
+                        rejected_by_reason.update(rec.error_codes or [f.code for f in rec.findings])
+                        if len(problems) < 50:
+                            problems.append({"source": rec.source, "line": rec.line,
+                                             "codes": rec.error_codes or sorted({f.code for f in rec.findings})})
+            meta["lines"] = lines
+            inputs_meta.append(meta)
+        outputs.close()
+        leak = _leak_check(ctx, outputs, collector, split_rows)
+        if not leak["passed"] and config.fail_on_leak:
+            hits = leak["hits"]
+            first = hits[0]
+            raise LeakError(
+                f"leak check failed: {len(hits)} original identifier(s) survived, first in "
+                f"{first['file']}:{first['line']} ({', '.join(first['types'])}); no output was written"
+            )
+        frame = collector.frame()
+        checks = _run_checks(frame, ctx, config)
+        with contextlib.suppress(FileNotFoundError):
+            (out / MANIFEST_NAME).unlink()  # never let an old manifest vouch for new files
+        with contextlib.suppress(FileNotFoundError):
+            (out / REPORT_NAME).unlink()
+        final = outputs.commit()
+    manifest = _build_manifest(
+        files=inputs_meta, out=out, final=final, config=config, ctx=ctx, key=key,
+        frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
+        warnings_by_code=warnings_by_code, problems=problems,
+    )
+    report_path = _write_report(out, manifest, frame)
+    if report_path is not None:
+        manifest["outputs"]["report"] = describe_file(report_path, out)
+    write_manifest(out, manifest)
+    warnings = []
+    if ctx.model.retired_on_azure and config.target == "azure":
+        warnings.append(f"{ctx.model.name} fine-tuning was retired on Azure OpenAI on "
+                        f"{ctx.model.retired_on_azure}")
+    if config.target == "openai":
+        warnings.append("OpenAI is winding down self-serve fine-tuning for new organizations; "
+                        "Azure OpenAI is the primary target")
+    return PrepareReport(out, manifest, frame=frame, seconds=time.perf_counter() - started,
+                         warnings=warnings)
+
+
+def _entity_types(ctx: RunContext) -> tuple[str, ...]:
+    if ctx.pseudonymizer is None:
+        return ()
+    from . import pseudonymize
+
+    return tuple(getattr(pseudonymize, "ENTITY_TYPES", ()))
+
+
+def _leak_check(ctx: RunContext, outputs: OutputSet, collector: StatsCollector,
+                split_rows: dict[str, list[int]]) -> dict[str, Any]:
+    """Scan every written row for every original value detected; count residual detections."""
+    if ctx.pseudonymizer is None:
+        return {"ran": False, "passed": True, "hits": [], "residual": {}}
+    scanner = ctx.pseudonymizer.leak_scanner()
+    hits: list[dict[str, Any]] = []
+    residual: Tally[str] = Tally()
+    for name, path in outputs.tmp.items():
+        rows = split_rows[name]
+        with open(path, "rb") as fh:
+            for index, raw in enumerate(fh):
+                if index == 0 and raw.startswith(BOM):
+                    raw = raw[len(BOM):]
+                text = raw.decode("utf-8", "replace")
+                found = scanner.scan(text)
+                if found:
+                    hits.append({"file": OUTPUT_NAMES[name], "line": index + 1,
+                                 "types": sorted(set(found))})
+                extra = scanner.residual(text)
+                if extra:
+                    residual.update(extra)
+                    collector.set_residual(rows[index], len(extra))
+    return {"ran": True, "passed": not hits, "hits": hits, "residual": dict(sorted(residual.items()))}
+
+
+def _run_checks(frame: Any, ctx: RunContext, config: PrepareConfig) -> dict[str, Any]:
+    from .checks import CheckSettings, run_checks
+
+    report = run_checks(
+        frame,
+        example_token_limit=ctx.model.example_token_limit,
+        settings=CheckSettings.from_dict(dict(config.checks)),
+        suite_path=config.suite,
+        suite_mode=config.suite_mode,
+    )
+    result: dict[str, Any] = report.to_dict()
+    return result
+
+
+def _write_report(out: Path, manifest: dict[str, Any], frame: Any) -> Path | None:
+    from .report import write_report
+
+    path: Path = write_report(out, manifest, frame)
+    return path
+
+
+def _split_stats(frame: Any, split: str, limit: int) -> dict[str, Any]:
+    part = frame[frame["split"] == split] if len(frame) else frame
+    totals = [int(x) for x in part["total_tokens"]] if len(part) else []
+    trained = [int(x) for x in part["trained_tokens"]] if len(part) else []
+    return summarize(totals, trained, limit).to_dict()
+
+
+def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, Path],
+                    config: PrepareConfig, ctx: RunContext, key: bytes | None, frame: Any,
+                    checks: dict[str, Any], leak: dict[str, Any], rejected_by_reason: Tally[str],
+                    warnings_by_code: Tally[str], problems: list[dict[str, Any]]) -> dict[str, Any]:
+    outputs = {name: describe_file(path, out) for name, path in final.items()}
+    rows = {name: outputs[name]["rows"] for name in OUTPUT_NAMES}
+    input_lines = sum(f["lines"] for f in files)
+    limit = ctx.model.example_token_limit
+    train = _split_stats(frame, "train", limit)
+    validation = _split_stats(frame, "validation", limit)
+    from .tokens import TokenStats
+
+    cost = estimate_cost(TokenStats(**train), ctx.model, config.n_epochs, config.price_per_million)
+    pz = ctx.pseudonymizer
+    pseudo: dict[str, Any] = {"enabled": pz is not None, "key_fingerprint": None, "entities": {},
+                              "leak_check": {k: v for k, v in leak.items() if k != "hits"}}
+    if pz is not None and key is not None:
+        from .pseudonymize import key_fingerprint
+
+        pseudo.update(pz.report().to_dict())
+        pseudo["enabled"] = True
+        pseudo["key_fingerprint"] = key_fingerprint(key)
+        pseudo["leak_check"] = {k: v for k, v in leak.items() if k != "hits"}
+    verdict = "ok" if checks["success"] and leak["passed"] else "failed"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ftprep_version": __version__,
+        "versions": dependency_versions(),
+        "config": config.to_dict(),
+        "target": config.target,
+        "model": ctx.model.to_dict(),
+        "format": ctx.validator.format,
+        "inputs": files,
+        "outputs": outputs,
+        "counts": {
+            "input_lines": input_lines,
+            **rows,
+            "accounted": sum(rows.values()) == input_lines,
+            "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
+            "warnings_by_code": dict(sorted(warnings_by_code.items())),
+        },
+        "tokens": {"train": train, "validation": validation, "cost": cost.to_dict(),
+                   "method": "OpenAI published counting method; tool overheads are estimates"},
+        "checks": checks,
+        "pseudonymization": pseudo,
+        "problems": problems,
+        "verdict": verdict,
+    }
