@@ -142,7 +142,7 @@ class Validator:
             return  # load already attached a finding
         obj = rec.obj
         if not isinstance(obj, Mapping):
-            rec.add("not_object", E, f"the line is a JSON {_type_name(obj)}, not an object")
+            rec.add("not_object", E, f"the line is JSON but {_type_name(obj)}, not an object (JSONL needs one object per line)")
             return
         fmt = detect_format(obj)
         if fmt is None:

@@ -1,0 +1,269 @@
+"""The ``ftprep`` command line: click only — parse, build a config, call the library, render.
+
+Every command is a thin shell over a function of the Python API. Heavy modules
+(pandas, great-expectations, the openai SDK) are imported inside commands, so
+``ftprep --help`` stays fast.
+
+Exit codes: 0 ok, 1 the data failed (a check, the leak check, a refused upload),
+2 usage or I/O error, 3 config or key error, 70 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import EXIT_INTERNAL, FtprepError
+
+# Commands that live in other modules, loaded only when called: name -> (module, attr, help).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "upload": ("ftprep.upload_cli", "upload", "Verify an output directory and upload it (Azure OpenAI / OpenAI)."),
+    "jobs": ("ftprep.upload_cli", "jobs", "Fine-tuning job status and events."),
+    "convert": ("ftprep.ingest_cli", "convert", "Convert a table, log or dataset into JSONL via a template."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attr, _ = LAZY_COMMANDS[cmd_name]
+            try:
+                cmd = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError):
+                return None
+            self.add_command(cmd, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, LAZY_COMMANDS[name][2]))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=80)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print a JSON object on stdout.")(f)
+
+
+def model_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--model", envvar="FTPREP_MODEL", default=None,
+                        help="Target base model (default gpt-4o-mini). Fine-tuned names map to their base.")(f)
+
+
+def _load_key(key_file: str | None, required: bool) -> bytes | None:
+    from .pseudonymize import key_file_warnings, load_key
+
+    if key_file is None and "FTPREP_KEY" not in os.environ and not required:
+        return None
+    if key_file is not None:
+        for warning in key_file_warnings(key_file):
+            click.echo(f"ftprep: warning: {warning}", err=True)
+    key: bytes = load_key(key_file)
+    return key
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ftprep")
+def cli() -> None:
+    """Prepare pseudonymized, validated fine-tuning files for Azure OpenAI and OpenAI.
+
+    Quick start:  ftprep keygen ftprep.key && ftprep prepare sample_data/*.jsonl -o out --key-file ftprep.key
+    """
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
+              help="Output directory (train.jsonl, validation.jsonl, rejected.jsonl, report.html, manifest.json).")
+@click.option("--target", type=click.Choice(["azure", "openai"]), default=None, envvar="FTPREP_TARGET",
+              help="Service the files are for (default azure).")
+@model_option
+@click.option("--validation-fraction", type=float, default=None, help="Share of examples for validation (default 0.1).")
+@click.option("--seed", type=int, default=None, help="Seed of the train/validation split (default 0).")
+@click.option("--key-file", type=click.Path(dir_okay=False), envvar="FTPREP_KEY_FILE", default=None,
+              help="Pseudonymization key file (else the FTPREP_KEY environment variable).")
+@click.option("--no-pseudonymize", is_flag=True, help="Skip pseudonymization (recorded in the manifest; upload refuses).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default ./ftprep.toml or [tool.ftprep] in ./pyproject.toml).")
+@click.option("--suite", type=click.Path(dir_okay=False), default=None, help="A great-expectations suite (JSON) to run too.")
+@click.option("--suite-mode", type=click.Choice(["merge", "replace"]), default=None,
+              help="Merge the --suite with the default suite, or replace it.")
+@click.option("--n-epochs", type=int, default=None, help="Epochs for the cost estimate (default: the service heuristic).")
+@click.option("--price-per-million", type=float, default=None, help="Training price per 1M tokens for the estimate.")
+@click.option("--bom", is_flag=True, default=None, help="Write a UTF-8 BOM at the start of train/validation files.")
+@click.option("--force", is_flag=True, help="Replace the ftprep outputs in a non-empty output directory.")
+@json_option
+def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str | None,
+            validation_fraction: float | None, seed: int | None, key_file: str | None,
+            no_pseudonymize: bool, config_path: str | None, suite: str | None, suite_mode: str | None,
+            n_epochs: int | None, price_per_million: float | None, bom: bool | None,
+            force: bool, as_json: bool) -> None:
+    """Run every stage: load, validate, pseudonymize, count tokens, check, split, emit."""
+    from .config import load_config
+    from .pipeline import prepare as run_prepare
+
+    config, source = load_config(config_path)
+    config = config.with_overrides(
+        target=target, model=model, validation_fraction=validation_fraction, seed=seed,
+        suite=suite, suite_mode=suite_mode, n_epochs=n_epochs,
+        price_per_million=price_per_million, bom=bom or None,
+        pseudonymize=False if no_pseudonymize else None,
+    )
+    key = None if not config.pseudonymize else _load_key(key_file, required=True)
+    report = run_prepare(inputs, outdir, config, key, force=force, config_source=source)
+    if as_json:
+        emit_json(report.summary())
+    else:
+        click.echo(render_prepare(report.summary(), report.seconds))
+    for warning in report.warnings:
+        click.echo(f"ftprep: warning: {warning}", err=True)
+    sys.exit(report.exit_code)
+
+
+def render_prepare(s: dict[str, Any], seconds: float) -> str:
+    c = s["counts"]
+    t = s["tokens"]
+    lines = [
+        f"ftprep prepare: {s['verdict'].upper()} ({s['format']} data for {s['model']}, {seconds:.1f} s)",
+        f"  input lines {c['input_lines']}: train {c['train']}, validation {c['validation']}, "
+        f"rejected {c['rejected']} (accounted: {'yes' if c['accounted'] else 'NO'})",
+    ]
+    if c["rejected_by_reason"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in c["rejected_by_reason"].items())
+        lines.append(f"  rejected by reason: {reasons}")
+    tr = t["train"]
+    lines.append(f"  tokens (train): total {tr['total']}, trained {tr['trained']}, "
+                 f"p50 {tr['p50']}, p95 {tr['p95']}, max {tr['max']}")
+    cost = t["cost"]
+    price = (f", ~${cost['estimated_cost_usd']} at ${cost['price_per_million']}/1M (estimate)"
+             if cost["estimated_cost_usd"] is not None else "")
+    lines.append(f"  billed tokens ~{cost['billed_tokens']} over {cost['epochs']} epochs{price}")
+    p = s["pseudonymization"]
+    if p["enabled"]:
+        ents = ", ".join(f"{k} {v['occurrences']}/{v['distinct']}" for k, v in p.get("entities", {}).items())
+        leak = p.get("leak_check", {})
+        lines.append(f"  pseudonymized (key {p['key_fingerprint']}): {ents or 'nothing detected'}")
+        lines.append(f"  leak check: {'passed' if leak.get('passed') else 'FAILED'}")
+    else:
+        lines.append("  pseudonymization: OFF (upload will refuse these files)")
+    ch = s["checks"]
+    lines.append(f"  checks: {'passed' if ch['success'] else 'FAILED'}"
+                 + (f" (failed: {', '.join(ch['failed'])})" if ch["failed"] else ""))
+    lines.append(f"  wrote {', '.join(s['outputs'].values())} and manifest.json in {s['outdir']}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@model_option
+@click.option("--warnings/--no-warnings", "show_warnings", default=True, help="Also list warnings.")
+@json_option
+def validate(inputs: Sequence[str], model: str | None, show_warnings: bool, as_json: bool) -> None:
+    """Check files against the service rules; list findings with file and line."""
+    from .api import validate_files
+
+    report = validate_files(inputs, model=model or "gpt-4o-mini")
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for f in report.findings:
+            if show_warnings or f.severity.value == "error":
+                click.echo(str(f))
+        click.echo(report.summary_line())
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@model_option
+@click.option("--n-epochs", type=int, default=None, help="Epochs for the estimate (default: service heuristic).")
+@json_option
+def tokens(inputs: Sequence[str], model: str | None, n_epochs: int | None, as_json: bool) -> None:
+    """Count tokens per example for a model: totals, trained tokens, limits, cost estimate."""
+    from .api import count_tokens
+
+    report = count_tokens(inputs, model=model or "gpt-4o-mini", n_epochs=n_epochs)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(report.render())
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def keygen(path: str) -> None:
+    """Write a new random pseudonymization key to PATH (mode 0600; never overwrites)."""
+    from .pseudonymize import key_fingerprint, load_key, write_key_file
+
+    write_key_file(path)
+    click.echo(f"wrote a new key to {path} (fingerprint {key_fingerprint(load_key(path))}); "
+               "keep it secret and backed up: the same key gives the same pseudonyms")
+
+
+@cli.command()
+@click.argument("outdir", type=click.Path(file_okay=False))
+@json_option
+def verify(outdir: str, as_json: bool) -> None:
+    """Check an output directory against its manifest (hashes, sizes, rows)."""
+    from .manifest import verify_outputs
+
+    report = verify_outputs(outdir)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for p in report.problems:
+            click.echo(f"{outdir}: {p}")
+        click.echo(f"{outdir}: {'OK' if report.ok else 'MISMATCH'} ({', '.join(report.checked)} checked)")
+    sys.exit(0 if report.ok else 1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: one clear line and an exit code for every failure, never a traceback."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="ftprep",
+                 standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("ftprep: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FtprepError as exc:
+        click.echo(f"ftprep: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ftprep: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("FTPREP_DEBUG"):
+            raise
+        click.echo(f"ftprep: internal error ({type(exc).__name__}); rerun with FTPREP_DEBUG=1 "
+                   "for a traceback (it may show data values)", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
