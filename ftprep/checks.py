@@ -1,0 +1,843 @@
+"""Data-quality checks: a great-expectations suite over the per-example stats frame.
+
+The frame (see :mod:`ftprep.stats`) holds ids, counts and flags, never text. The
+checks add a few helper columns computed with pandas/numpy (duplicates, leakage
+between splits, role-sequence validity, ...) and then run one great-expectations
+(GX 1.x) suite over the train + validation rows in an *ephemeral* context, so
+nothing is written to disk.
+
+Every expectation has a stable ftprep name (the key under ``[checks.severity]``
+in ``ftprep.toml``), a severity (``error`` fails the run, ``warn`` is reported,
+``off`` skips it) and thresholds taken from :class:`CheckSettings`.
+
+Results are normalised into :class:`CheckResult` objects: GX's
+``partial_unexpected_list`` / ``unexpected_list`` are never copied (they hold
+the failing *values*); failing rows are named by ``example_id`` only, which GX
+returns through ``unexpected_index_column_names``.
+
+``great_expectations`` costs about 2 s to import, so it is imported lazily, and
+:func:`preload` can start that import in a background thread at the beginning of
+a run so that it overlaps with tokenizing.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, DataError
+
+SEVERITIES = ("error", "warn", "off")
+CHECKED_SPLITS = ("train", "validation")
+MAX_EXAMPLE_IDS = 20
+SUITE_MODES = ("merge", "replace")
+
+# The service will not start a job with fewer than 10 training examples (spec,
+# "Encoding and file rules"). Azure: one job at most 2 billion tokens x epochs
+# (spec, quota defaults; check the live quota page).
+SERVICE_MIN_TRAIN_ROWS = 10
+AZURE_MAX_JOB_TOKENS = 2_000_000_000
+
+# Columns of the stats frame that the default suite reads.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "example_id", "split", "format", "roles", "has_system", "total_tokens",
+    "empty_assistant", "special_token_hits", "content_hash", "simhash",
+    "residual_identifiers",
+)
+
+# Helper columns added before validation; user suites may expect on them too.
+HELPER_COLUMNS: dict[str, str] = {
+    "chk_is_train": "1 for a training row, else 0",
+    "chk_job_tokens": "training rows: min(total_tokens, limit) x epochs, else 0",
+    "chk_duplicate_in_split": "1 when an earlier row of the same split has the same content_hash",
+    "chk_exact_leak": "1 for a validation row whose content_hash is also in train",
+    "chk_near_leak": "1 for a validation row within the SimHash distance of a train row "
+                     "(exact leaks excluded)",
+    "chk_near_duplicate": "1 when an earlier row (any split) is within the SimHash distance",
+    "chk_roles_ok": "1 when the role sequence is valid for the row's format",
+    "chk_no_system": "1 when the example has no system message",
+}
+
+# Role-sequence rules per format, over the one-letter role codes of ftprep.stats
+# (S system, U user, A assistant, T tool, F function, ? other).
+_ROLE_RULES: dict[str, re.Pattern[str]] = {
+    # chat: known roles only, and at least one assistant message (spec, chat format).
+    "chat": re.compile(r"[SUATF]*A[SUATF]*"),
+    # preference: input messages then the preferred output, which is an assistant turn.
+    "preference": re.compile(r"[SUATF]*A[T]*"),
+    # prompt-completion: the stats frame encodes it as one user and one assistant turn.
+    "completion": re.compile(r"UA"),
+}
+_DEFAULT_ROLE_RULE = re.compile(r"[SUATF]*A[SUATF]*")
+
+_GX_SEVERITY = {"critical": "error", "warning": "warn", "info": "warn"}
+_gx_lock = threading.Lock()
+_run_lock = threading.Lock()  # GX keeps a process-global 'current context'
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Thresholds and severities of the default suite (the ``[checks]`` table).
+
+    ``severity`` overrides hold ``(check name, "error"|"warn"|"off")`` pairs;
+    use :meth:`from_dict` to build them from a mapping.
+    """
+
+    min_train_rows: int = SERVICE_MIN_TRAIN_ROWS
+    max_train_rows: int | None = None
+    max_job_tokens: int | None = AZURE_MAX_JOB_TOKENS
+    min_total_tokens: int = 1
+    near_duplicate_distance: int = 3
+    max_near_duplicate_rate: float = 0.05
+    max_no_system_share: float = 1.0
+    severity: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.min_train_rows < 0:
+            raise ConfigError("checks.min_train_rows must be >= 0")
+        if self.max_train_rows is not None and self.max_train_rows < self.min_train_rows:
+            raise ConfigError("checks.max_train_rows must be >= checks.min_train_rows")
+        if self.max_job_tokens is not None and self.max_job_tokens <= 0:
+            raise ConfigError("checks.max_job_tokens must be > 0")
+        if self.min_total_tokens < 0:
+            raise ConfigError("checks.min_total_tokens must be >= 0")
+        if not 0 <= self.near_duplicate_distance <= 16:
+            raise ConfigError("checks.near_duplicate_distance must be between 0 and 16")
+        for name in ("max_near_duplicate_rate", "max_no_system_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"checks.{name} must be between 0 and 1")
+        for check, sev in self.severity:
+            if sev not in SEVERITIES:
+                raise ConfigError(
+                    f"checks.severity.{check} must be one of {', '.join(SEVERITIES)}"
+                )
+
+    def severity_of(self, name: str, default: str) -> str:
+        for check, sev in self.severity:
+            if check == name:
+                return sev
+        return default
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckSettings:
+        """Build settings from the ``[checks]`` table; unknown keys raise ConfigError.
+
+        ``max_train_rows = 0`` and ``max_job_tokens = 0`` mean "no limit" (TOML has
+        no null).
+        """
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs: dict[str, Any] = {}
+        for key, value in d.items():
+            if key not in known:
+                raise ConfigError(f"unknown key checks.{key} in the [checks] table")
+            if key == "severity":
+                kwargs[key] = _parse_severity_table(value)
+            elif key in ("max_train_rows", "max_job_tokens"):
+                kwargs[key] = _int_or_none(key, value)
+            elif key in ("max_near_duplicate_rate", "max_no_system_share"):
+                kwargs[key] = _number(key, value)
+            else:
+                kwargs[key] = _integer(key, value)
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_train_rows": self.min_train_rows,
+            "max_train_rows": self.max_train_rows,
+            "max_job_tokens": self.max_job_tokens,
+            "min_total_tokens": self.min_total_tokens,
+            "near_duplicate_distance": self.near_duplicate_distance,
+            "max_near_duplicate_rate": self.max_near_duplicate_rate,
+            "max_no_system_share": self.max_no_system_share,
+            "severity": dict(self.severity),
+        }
+
+
+def _parse_severity_table(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("checks.severity must be a table of check name = severity")
+    known = set(DEFAULT_CHECK_NAMES)
+    pairs: list[tuple[str, str]] = []
+    for name, sev in value.items():
+        if not isinstance(name, str) or name not in known:
+            raise ConfigError(f"unknown check checks.severity.{name} "
+                              f"(known: {', '.join(DEFAULT_CHECK_NAMES)})")
+        if sev not in SEVERITIES:
+            raise ConfigError(f"checks.severity.{name} must be one of {', '.join(SEVERITIES)}")
+        pairs.append((name, str(sev)))
+    return tuple(sorted(pairs))
+
+
+def _integer(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"checks.{key} must be an integer")
+    return value
+
+
+def _int_or_none(key: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    n = _integer(key, value)
+    return None if n == 0 else n
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"checks.{key} must be a number")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class CheckResult:
+    """One expectation's normalised outcome: ids and figures, never data values."""
+
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    observed_value: Any
+    unexpected_count: int
+    example_ids: list[str] = field(default_factory=list)
+    name: str = ""
+    description: str = ""
+    source: str = "default"
+    error: str | None = None
+
+    @property
+    def failed_error(self) -> bool:
+        return not self.success and self.severity == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "expectation": self.expectation,
+            "column": self.column,
+            "severity": self.severity,
+            "success": self.success,
+            "observed_value": self.observed_value,
+            "unexpected_count": self.unexpected_count,
+            "example_ids": list(self.example_ids),
+            "description": self.description,
+            "source": self.source,
+            "error": self.error,
+        }
+
+
+@dataclass
+class ChecksReport:
+    """The outcome of :func:`run_checks`. ``success`` is False iff an error-severity check failed."""
+
+    success: bool
+    results: list[CheckResult]
+    seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+    gx_version: str = ""
+    rows_checked: int = 0
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success]
+
+    @property
+    def errors(self) -> list[CheckResult]:
+        return [r for r in self.results if r.failed_error]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity == "warn"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "engine": "great_expectations",
+            "gx_version": self.gx_version,
+            "rows_checked": self.rows_checked,
+            "seconds": round(self.seconds, 3),
+            "failed_errors": len(self.errors),
+            "failed_warnings": len(self.warnings),
+            "settings": self.settings,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """The results as a DataFrame (one row per expectation)."""
+        cols = ["name", "severity", "success", "expectation", "column", "observed_value",
+                "unexpected_count", "example_ids"]
+        rows = [{c: r.to_dict()[c] for c in cols} for r in self.results]
+        return pd.DataFrame(rows, columns=cols)
+
+    def _repr_html_(self) -> str:
+        return checks_table_html(self.results, self.success, self.seconds)
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.success else "FAILED"
+        lines = [f"checks {verdict}: {len(self.results)} expectations, "
+                 f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"]
+        for r in self.failures:
+            ids = f" e.g. {', '.join(r.example_ids[:3])}" if r.example_ids else ""
+            lines.append(f"  {r.severity} {r.name}: observed {format_observed(r.observed_value)}, "
+                         f"{r.unexpected_count} unexpected{ids}")
+        return "\n".join(lines)
+
+
+def format_observed(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def checks_table_html(results: Iterable[CheckResult], success: bool, seconds: float) -> str:
+    """An HTML table of check results (escaped; used by _repr_html_ and report.html)."""
+    esc = html.escape
+    rows = []
+    for r in results:
+        status = "pass" if r.success else ("FAIL" if r.severity == "error" else "warn")
+        cls = "ok" if r.success else ("bad" if r.severity == "error" else "warn")
+        ids = ", ".join(r.example_ids[:5])
+        if r.unexpected_count > 5 and r.example_ids:
+            ids += ", ..."
+        rows.append(
+            f'<tr class="{cls}"><td>{esc(status)}</td><td>{esc(r.severity)}</td>'
+            f"<td><b>{esc(r.name or r.expectation)}</b><br><small>{esc(r.description)}</small></td>"
+            f"<td><code>{esc(r.expectation)}</code></td><td>{esc(r.column or '')}</td>"
+            f"<td>{esc(format_observed(r.observed_value))}</td>"
+            f"<td>{r.unexpected_count:,}</td><td><small>{esc(ids)}</small></td></tr>"
+        )
+    verdict = "passed" if success else "failed"
+    return (
+        f'<div class="ftprep-checks"><p><b>checks {verdict}</b> ({seconds:.2f} s)</p>'
+        '<table class="ftprep-checks-table"><thead><tr><th>status</th><th>severity</th>'
+        "<th>check</th><th>expectation</th><th>column</th><th>observed</th>"
+        "<th>unexpected</th><th>example ids</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></div>"
+    )
+
+
+# --------------------------------------------------------------------------- default suite
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One default expectation before it becomes a GX object."""
+
+    name: str
+    gx_class: str
+    kwargs: dict[str, Any]
+    default_severity: str
+    description: str
+    flag_column: str | None = None  # helper column naming the failing rows of an aggregate
+
+
+DEFAULT_CHECK_NAMES: tuple[str, ...] = (
+    "train_min_rows",
+    "train_max_rows",
+    "job_token_quota",
+    "total_tokens_in_range",
+    "assistant_not_empty",
+    "no_special_tokens",
+    "no_residual_identifiers",
+    "no_duplicates_within_split",
+    "no_exact_leakage",
+    "no_near_duplicate_leakage",
+    "roles_valid_for_format",
+    "near_duplicate_rate",
+    "system_message_share",
+)
+
+
+def default_specs(settings: CheckSettings, example_token_limit: int) -> list[_Spec]:
+    s = settings
+    specs = [
+        _Spec("train_min_rows", "ExpectColumnSumToBeBetween",
+              {"column": "chk_is_train", "min_value": s.min_train_rows}, "error",
+              f"at least {s.min_train_rows} training examples (service minimum: 10)"),
+        _Spec("total_tokens_in_range", "ExpectColumnValuesToBeBetween",
+              {"column": "total_tokens", "min_value": s.min_total_tokens,
+               "max_value": example_token_limit}, "error",
+              f"tokens per example between {s.min_total_tokens} and the model limit "
+              f"{example_token_limit:,}"),
+        _Spec("assistant_not_empty", "ExpectColumnValuesToBeBetween",
+              {"column": "empty_assistant", "max_value": 0}, "error",
+              "no assistant message with empty content"),
+        _Spec("no_special_tokens", "ExpectColumnValuesToBeBetween",
+              {"column": "special_token_hits", "max_value": 0}, "error",
+              "no special token of the encoding in any text"),
+        _Spec("no_residual_identifiers", "ExpectColumnValuesToBeBetween",
+              {"column": "residual_identifiers", "max_value": 0}, "warn",
+              "no identifier detected after pseudonymization"),
+        _Spec("no_duplicates_within_split", "ExpectColumnValuesToBeBetween",
+              {"column": "chk_duplicate_in_split", "max_value": 0}, "warn",
+              "no exact duplicate example within a split"),
+        _Spec("no_exact_leakage", "ExpectColumnValuesToBeBetween",
+              {"column": "chk_exact_leak", "max_value": 0}, "error",
+              "no validation example identical to a training example"),
+        _Spec("no_near_duplicate_leakage", "ExpectColumnValuesToBeBetween",
+              {"column": "chk_near_leak", "max_value": 0}, "warn",
+              f"no validation example within SimHash distance {s.near_duplicate_distance} "
+              "of a training example"),
+        _Spec("roles_valid_for_format", "ExpectColumnValuesToBeBetween",
+              {"column": "chk_roles_ok", "min_value": 1}, "error",
+              "role sequence valid for the format (e.g. chat has an assistant turn)"),
+        _Spec("near_duplicate_rate", "ExpectColumnMeanToBeBetween",
+              {"column": "chk_near_duplicate", "max_value": s.max_near_duplicate_rate}, "warn",
+              f"share of near-duplicate examples at most {s.max_near_duplicate_rate:.0%}",
+              flag_column="chk_near_duplicate"),
+        _Spec("system_message_share", "ExpectColumnMeanToBeBetween",
+              {"column": "chk_no_system", "max_value": s.max_no_system_share}, "warn",
+              f"share of examples without a system message at most {s.max_no_system_share:.0%}",
+              flag_column="chk_no_system"),
+    ]
+    if s.max_train_rows is not None:
+        specs.insert(1, _Spec(
+            "train_max_rows", "ExpectColumnSumToBeBetween",
+            {"column": "chk_is_train", "max_value": s.max_train_rows}, "error",
+            f"at most {s.max_train_rows:,} training examples (quota)"))
+    if s.max_job_tokens is not None:
+        specs.insert(2, _Spec(
+            "job_token_quota", "ExpectColumnSumToBeBetween",
+            {"column": "chk_job_tokens", "max_value": s.max_job_tokens}, "error",
+            f"billed training tokens x epochs at most {s.max_job_tokens:,} (job quota)"))
+    return specs
+
+
+# --------------------------------------------------------------------------- helper columns
+
+
+def default_epochs(n_train: int) -> int:
+    """The service's epoch heuristic (spec, "Counting tokens")."""
+    if n_train <= 0:
+        return 0
+    if 3 * n_train < 100:
+        return min(25, 100 // n_train)
+    if 3 * n_train > 25_000:
+        return max(1, 25_000 // n_train)
+    return 3
+
+
+def roles_valid(fmt: Any, roles: Any) -> bool:
+    """Is a role-code sequence valid for its format?"""
+    if not isinstance(roles, str):
+        return False
+    rule = _ROLE_RULES.get(fmt, _DEFAULT_ROLE_RULE) if isinstance(fmt, str) else _DEFAULT_ROLE_RULE
+    return rule.fullmatch(roles) is not None
+
+
+def near_duplicate_flags(
+    simhash: np.ndarray, is_train: np.ndarray, distance: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(near_duplicate, near_train)`` boolean arrays, one entry per row.
+
+    ``near_duplicate[i]``: an earlier row ``j < i`` has Hamming distance <= ``distance``.
+    ``near_train[i]``: some training row ``j != i`` is within ``distance``.
+
+    Candidate pairs come from banding (pigeonhole: with ``distance + 1`` bands, two
+    64-bit values within ``distance`` bits agree on at least one band), then the
+    exact distance is checked vectorised, so the cost stays near linear on real data.
+    """
+    n = len(simhash)
+    near_dup = np.zeros(n, dtype=bool)
+    near_train = np.zeros(n, dtype=bool)
+    if n == 0:
+        return near_dup, near_train
+    values = simhash.astype(np.int64).view(np.uint64)
+    uniq, inverse = np.unique(values, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    m = len(uniq)
+    idx = np.arange(n)
+    # Per unique value: first row index, second row index, first training row index.
+    big = np.iinfo(np.int64).max
+    first = np.full(m, big, dtype=np.int64)
+    np.minimum.at(first, inverse, idx)
+    masked = np.where(idx == first[inverse], big, idx)
+    second = np.full(m, big, dtype=np.int64)
+    np.minimum.at(second, inverse, masked)
+    train_rows = np.where(is_train, idx, big)
+    first_train = np.full(m, big, dtype=np.int64)
+    np.minimum.at(first_train, inverse, train_rows)
+    masked_train = np.where(is_train & (idx == first_train[inverse]), big, train_rows)
+    second_train = np.full(m, big, dtype=np.int64)
+    np.minimum.at(second_train, inverse, masked_train)
+
+    # Neighbours among distinct values: earliest row and earliest training row nearby.
+    nb_first = np.full(m, big, dtype=np.int64)
+    nb_train = np.full(m, big, dtype=np.int64)
+    if distance > 0 and m > 1:
+        for a, b in _candidate_pairs(uniq, distance):
+            np.minimum.at(nb_first, a, first[b])
+            np.minimum.at(nb_first, b, first[a])
+            np.minimum.at(nb_train, a, first_train[b])
+            np.minimum.at(nb_train, b, first_train[a])
+
+    v = inverse
+    own_earlier = first[v] < idx
+    near_dup = own_earlier | (nb_first[v] < idx)
+    # A training row of the same value other than this row, or one of a neighbouring value.
+    other_train_same = np.where(first_train[v] != idx, first_train[v], second_train[v]) != big
+    near_train = other_train_same | (nb_train[v] != big)
+    return near_dup, near_train
+
+
+def _candidate_pairs(uniq: np.ndarray, distance: int) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """Yield index arrays ``(a, b)`` of distinct values within ``distance`` bits."""
+    bands = distance + 1
+    width = 64 // bands
+    for band in range(bands):
+        shift = band * width
+        bits = 64 - shift if band == bands - 1 else width
+        mask = np.uint64((1 << bits) - 1)
+        keys = (uniq >> np.uint64(shift)) & mask
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        for s, e in zip(starts, ends, strict=True):
+            if e - s < 2:
+                continue
+            group = order[s:e]
+            yield from _close_pairs(uniq, group, distance)
+
+
+def _close_pairs(
+    uniq: np.ndarray, group: np.ndarray, distance: int, chunk: int = 2048
+) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    vals = uniq[group]
+    for start in range(0, len(group), chunk):
+        block = vals[start : start + chunk]
+        d = np.bitwise_count(block[:, None] ^ vals[None, :])
+        ii, jj = np.nonzero(d <= distance)
+        ii = ii + start
+        keep = ii < jj
+        if keep.any():
+            yield group[ii[keep]], group[jj[keep]]
+
+
+def add_helper_columns(
+    frame: pd.DataFrame, *, example_token_limit: int, settings: CheckSettings,
+    epochs: int | None = None,
+) -> pd.DataFrame:
+    """Return the train + validation rows with the ``chk_*`` helper columns added."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"the stats frame lacks column(s): {', '.join(missing)}")
+    df = frame.loc[frame["split"].isin(CHECKED_SPLITS)].copy()
+    df.reset_index(drop=True, inplace=True)
+    is_train = (df["split"] == "train").to_numpy()
+    n_train = int(is_train.sum())
+    ep = epochs if epochs is not None else default_epochs(n_train)
+    df["chk_is_train"] = is_train.astype("int64")
+    billed = np.minimum(df["total_tokens"].to_numpy(dtype="int64"), example_token_limit)
+    df["chk_job_tokens"] = np.where(is_train, billed * ep, 0).astype("int64")
+    df["chk_duplicate_in_split"] = (
+        df.duplicated(subset=["split", "content_hash"], keep="first").astype("int64")
+    )
+    train_hashes = set(df.loc[is_train, "content_hash"])
+    exact_leak = (~is_train) & df["content_hash"].isin(train_hashes).to_numpy()
+    df["chk_exact_leak"] = exact_leak.astype("int64")
+    near_dup, near_train = near_duplicate_flags(
+        df["simhash"].to_numpy(), is_train, settings.near_duplicate_distance
+    )
+    df["chk_near_leak"] = ((~is_train) & near_train & ~exact_leak).astype("int64")
+    df["chk_near_duplicate"] = near_dup.astype("int64")
+    df["chk_roles_ok"] = np.fromiter(
+        (roles_valid(f, r) for f, r in zip(df["format"], df["roles"], strict=True)),
+        dtype=bool, count=len(df),
+    ).astype("int64")
+    df["chk_no_system"] = (~df["has_system"].astype(bool)).astype("int64")
+    return df
+
+
+# --------------------------------------------------------------------------- GX plumbing
+
+
+def _preload_target() -> None:
+    try:
+        _import_gx()
+    except Exception:  # noqa: BLE001 - the foreground import reports it properly
+        logging.getLogger(__name__).debug("background import of great_expectations failed")
+
+
+def preload() -> threading.Thread:
+    """Start importing great_expectations in a daemon thread; returns the thread.
+
+    Call at the start of a run: the import (~2 s) then overlaps with the other stages,
+    and :func:`run_checks` waits for it through Python's import lock.
+    """
+    t = threading.Thread(target=_preload_target, name="ftprep-gx-preload", daemon=True)
+    t.start()
+    return t
+
+
+def _import_gx() -> Any:
+    with _gx_lock:
+        # GX logs analytics and config chatter on import; keep our stderr clean.
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+
+        return gx
+
+
+def _build_gx_suite(
+    gx: Any, ctx: Any, specs: list[_Spec], settings: CheckSettings
+) -> tuple[Any, dict[str, _Spec]]:
+    suite = ctx.suites.add(gx.ExpectationSuite(name="ftprep-checks"))
+    by_name: dict[str, _Spec] = {}
+    for spec in specs:
+        sev = settings.severity_of(spec.name, spec.default_severity)
+        if sev == "off":
+            continue
+        cls = getattr(gx.expectations, spec.gx_class)
+        exp = cls(**spec.kwargs, meta={"ftprep": {"name": spec.name, "severity": sev}},
+                  catch_exceptions=True)
+        suite.add_expectation(exp)
+        by_name[spec.name] = spec
+    return suite, by_name
+
+
+def load_user_suite(gx: Any, path: str | os.PathLike[str]) -> list[Any]:
+    """Read a GX suite JSON file and return its expectation objects."""
+    import json
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: suite file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read suite file ({type(exc).__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{p}: suite file is not valid JSON (line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
+        raise ConfigError(f"{p}: a GX suite JSON object with an 'expectations' list is expected")
+    data = {k: v for k, v in data.items() if k in ("name", "expectations", "meta", "notes")}
+    data.setdefault("name", p.stem)
+    try:
+        suite = gx.ExpectationSuite(**data)
+    except Exception as exc:  # GX raises many classes for a bad suite
+        raise ConfigError(f"{p}: not a valid great-expectations suite ({type(exc).__name__})") from None
+    return list(suite.expectations)
+
+
+def _ftprep_meta(exp: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    meta = exp.meta if isinstance(exp.meta, Mapping) else {}
+    ft = meta.get("ftprep")
+    return meta, (ft if isinstance(ft, Mapping) else {})
+
+
+def _user_name(exp: Any, index: int) -> str:
+    meta, ft = _ftprep_meta(exp)
+    name = ft.get("name") or meta.get("name")
+    if isinstance(name, str) and name:
+        return name
+    return f"user_{index}_{exp.expectation_type}"
+
+
+def _user_severity(exp: Any) -> str:
+    _, ft = _ftprep_meta(exp)
+    sev = ft.get("severity")
+    if sev in SEVERITIES:
+        return str(sev)
+    gx_sev = getattr(exp.severity, "value", exp.severity)
+    return _GX_SEVERITY.get(str(gx_sev), "error")
+
+
+def _safe_observed(value: Any) -> Any:
+    """Keep numbers, booleans and None; anything else could carry a value: type tag only."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        f = float(value)
+        return None if math.isnan(f) else f
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return f"<{type(value).__name__}>"
+
+
+def _ids_from_index_list(index_list: Any) -> list[str]:
+    ids: list[str] = []
+    if not isinstance(index_list, list):
+        return ids
+    for item in index_list:
+        if isinstance(item, Mapping) and "example_id" in item:
+            ids.append(str(item["example_id"]))
+            if len(ids) >= MAX_EXAMPLE_IDS:
+                break
+    return ids
+
+
+def _normalise(
+    res: Any, spec: _Spec | None, severity: str, name: str, source: str,
+    checked: pd.DataFrame,
+) -> CheckResult:
+    cfg = res.expectation_config
+    kwargs = dict(cfg.kwargs)
+    column = kwargs.get("column")
+    result = res.result or {}
+    exc_info = getattr(res, "exception_info", None) or {}
+    raised = bool(exc_info.get("raised_exception")) if isinstance(exc_info, Mapping) else False
+    error = None
+    if raised:
+        error = "the expectation could not be evaluated (missing column or wrong type?)"
+    unexpected = int(result.get("unexpected_count") or 0)
+    if "observed_value" in result:
+        observed = _safe_observed(result.get("observed_value"))
+    elif "unexpected_count" in result:
+        observed = unexpected
+    else:
+        observed = None
+    ids = _ids_from_index_list(result.get("unexpected_index_list"))
+    if spec is not None and spec.flag_column is not None and column in checked.columns:
+        flagged = checked.loc[checked[spec.flag_column].astype(bool), "example_id"]
+        unexpected = int(len(flagged))
+        if not res.success:
+            ids = [str(x) for x in flagged.head(MAX_EXAMPLE_IDS)]
+    elif spec is not None and spec.gx_class == "ExpectColumnSumToBeBetween":
+        unexpected = 0  # a table-level figure: no row is "the" failing one
+    return CheckResult(
+        expectation=str(cfg.type),
+        column=str(column) if isinstance(column, str) else None,
+        severity=severity,
+        success=bool(res.success) and not raised,
+        observed_value=observed,
+        unexpected_count=unexpected,
+        example_ids=ids,
+        name=name,
+        description=spec.description if spec is not None else (cfg.description or ""),
+        source=source,
+        error=error,
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def run_checks(
+    frame: pd.DataFrame,
+    *,
+    example_token_limit: int,
+    settings: CheckSettings | None = None,
+    suite_path: str | os.PathLike[str] | None = None,
+    suite_mode: str = "merge",
+    epochs: int | None = None,
+) -> ChecksReport:
+    """Run the default suite (and/or a user GX suite) over the stats frame.
+
+    Only rows whose ``split`` is ``train`` or ``validation`` are checked. With
+    ``suite_mode="merge"`` the user's expectations are added to the default suite
+    (one named like a default check, via ``meta.ftprep.name``, replaces it); with
+    ``"replace"`` only the user's suite runs.
+    """
+    t0 = time.perf_counter()
+    settings = settings or CheckSettings()
+    if suite_mode not in SUITE_MODES:
+        raise ConfigError(f"suite mode must be one of {', '.join(SUITE_MODES)}")
+    if suite_mode == "replace" and suite_path is None:
+        raise ConfigError("suite mode 'replace' needs a suite file")
+    checked = add_helper_columns(frame, example_token_limit=example_token_limit,
+                                 settings=settings, epochs=epochs)
+    gx = _import_gx()
+    specs = default_specs(settings, example_token_limit) if suite_mode == "merge" else []
+    with _run_lock:
+        ctx = _ephemeral_context(gx)
+        user: list[tuple[str, str, Any]] = []
+        if suite_path is not None:
+            for i, exp in enumerate(load_user_suite(gx, suite_path)):
+                user.append((_user_name(exp, i), _user_severity(exp), exp))
+        overridden = {name for name, _, _ in user}
+        specs = [s for s in specs if s.name not in overridden]
+
+        suite, by_name = _build_gx_suite(gx, ctx, specs, settings)
+        for name, sev, exp in user:
+            if sev == "off":
+                continue
+            exp.meta = {**(exp.meta or {}),
+                        "ftprep": {"name": name, "severity": sev, "user": True}}
+            exp.catch_exceptions = True
+            suite.add_expectation(exp)
+
+        results: list[CheckResult] = []
+        if suite.expectations:
+            validation = _validate(gx, ctx, suite, checked)
+            for res in validation.results:
+                meta = (res.expectation_config.meta or {}).get("ftprep", {})
+                name = str(meta.get("name", res.expectation_config.type))
+                sev = str(meta.get("severity", "error"))
+                source = "user" if meta.get("user") else "default"
+                results.append(_normalise(res, by_name.get(name), sev, name, source, checked))
+    order = {n: i for i, n in enumerate(DEFAULT_CHECK_NAMES)}
+    results.sort(key=lambda r: (r.source != "default", order.get(r.name, 999)))
+    success = not any(r.failed_error for r in results)
+    return ChecksReport(
+        success=success,
+        results=results,
+        seconds=time.perf_counter() - t0,
+        settings=settings.to_dict() | {"suite_path": str(suite_path) if suite_path else None,
+                                       "suite_mode": suite_mode},
+        gx_version=str(getattr(gx, "__version__", "")),
+        rows_checked=len(checked),
+    )
+
+
+def _ephemeral_context(gx: Any) -> Any:
+    """A fresh in-memory GX context with progress bars off (nothing touches the disk)."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+def _validate(gx: Any, ctx: Any, suite: Any, checked: pd.DataFrame) -> Any:
+    asset = ctx.data_sources.add_pandas("ftprep").add_dataframe_asset("stats")
+    batch_def = asset.add_batch_definition_whole_dataframe("all")
+    vd = ctx.validation_definitions.add(
+        gx.ValidationDefinition(data=batch_def, suite=suite, name="ftprep-checks")
+    )
+    return vd.run(
+        batch_parameters={"dataframe": checked},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ["example_id"],
+            "partial_unexpected_count": 0,
+            "include_unexpected_rows": False,
+            "return_unexpected_index_query": False,
+        },
+    )
+
+
+def with_severity(settings: CheckSettings, **overrides: str) -> CheckSettings:
+    """A copy of settings with some checks' severity changed (``name="error"|"warn"|"off"``)."""
+    merged = dict(settings.severity) | overrides
+    return replace(settings, severity=_parse_severity_table(merged))
+
