@@ -129,7 +129,12 @@ def detect_format(obj: Any) -> str | None:
 
 
 class Validator:
-    """Validates records of one run. Holds the run's format (from its first valid line)."""
+    """Validates records of one run.
+
+    The run's format is that of its first valid line; a later line of another
+    format gets ``format_mismatch``. Lines before the first valid one are judged
+    by their own format (they are rejected anyway, having errors).
+    """
 
     def __init__(self, model: ModelInfo, policy: ValidationPolicy | None = None,
                  fmt: str | None = None) -> None:
@@ -151,9 +156,7 @@ class Validator:
                     f"not chat (messages), preference (input) or prompt-completion; keys: {keys}")
             return
         rec.format = fmt
-        if self.format is None:
-            self.format = fmt
-        elif fmt != self.format:
+        if self.format is not None and fmt != self.format:
             rec.add("format_mismatch", E, f"a {fmt} line in a {self.format} run (one format per file)")
             return
         if fmt not in self.model.formats:
@@ -168,6 +171,8 @@ class Validator:
         else:
             _completion(rec, obj)
         _special_tokens(rec, obj)
+        if self.format is None and not rec.has_errors:
+            self.format = fmt  # the run's format: that of its first valid line (spec)
 
     # --- chat --------------------------------------------------------------
     def _chat(self, rec: Record, obj: Mapping[str, Any], where: str,
