@@ -88,7 +88,7 @@ def validate_files(inputs: Sequence[str | os.PathLike[str]], *, model: str = "gp
         for rec in batch:
             validator.validate(rec)
             report.lines += 1
-            if not rec.has_errors:
+            if rec.obj is not None and not rec.has_errors:
                 report.valid += 1
             for f in rec.findings:
                 (errors if f.severity is Severity.ERROR else warnings)[f.code] += 1

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from . import __version__
 from .config import PrepareConfig
-from .errors import ConfigError, LeakError, OutputError, UsageError
+from .errors import ConfigError, InputError, LeakError, OutputError, UsageError
 from .io import BOM, ReadLimits, dumps, file_sha256, iter_records
 from .manifest import (
     MANIFEST_NAME,
@@ -62,6 +62,8 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
             if not found:
                 raise UsageError(f"{p}: directory holds no .jsonl or .jsonl.gz files")
             out.extend(found)
+        elif not p.exists():
+            raise InputError("no such file", str(item))
         else:
             out.append(str(item))
     if not out:
@@ -70,7 +72,10 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
 
 
 def input_summary(path: str) -> dict[str, Any]:
-    sha, size = file_sha256(path)
+    try:
+        sha, size = file_sha256(path)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path) from None
     return {"path": path, "sha256": sha, "bytes": size}
 
 

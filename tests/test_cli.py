@@ -1,0 +1,82 @@
+"""The CLI is a thin shell: exit codes, one-line errors, JSON output, keygen."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE, chat, write_jsonl
+
+from ftprep.cli import cli, main
+
+
+def run(args: list[str], env: dict | None = None) -> tuple[int, str, str]:
+    """Run through main() so the error handling is exercised; returns (code, stdout, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "ftprep", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("prepare", "validate", "tokens", "keygen", "verify", "upload", "convert"):
+        assert name in result.output
+
+
+def test_keygen_writes_0600_and_never_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "k.key"
+    result = CliRunner().invoke(cli, ["keygen", str(path)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    before = path.read_bytes()
+    assert before.strip() and before.strip().decode() not in result.output
+    code, _, err = run(["keygen", str(path)])
+    assert code == 2 and path.read_bytes() == before
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_prepare_json_summary_and_exit_zero(tmp_path: Path, key_file: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [chat(user=f"mail me at u{i}@contoso.com") for i in range(20)])
+    code, out, err = run(["prepare", str(src), "-o", str(tmp_path / "o"), "--key-file", str(key_file),
+                          "--json"])
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["schema_version"] == 1 and summary["counts"]["accounted"] is True
+    assert "contoso.com" not in (tmp_path / "o" / "train.jsonl").read_text()
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (["prepare", "missing.jsonl", "-o", "OUT", "--no-pseudonymize"], 2, "missing.jsonl: no such file"),
+    (["prepare", "IN", "-o", "OUT"], 3, "no pseudonymization key"),
+    (["prepare", "IN", "-o", "OUT", "--no-pseudonymize", "--model", "nope"], 2, "unknown model"),
+    (["validate", "missing.jsonl"], 2, "no such file"),
+    (["verify", "OUT_EMPTY"], 2, "no manifest.json"),
+])
+def test_errors_are_one_line_with_exit_code(tmp_path: Path, args: list[str], code: int, needle: str) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [chat(user=f"q{i}") for i in range(12)])
+    (tmp_path / "empty").mkdir()
+    args = [a.replace("IN", str(src)).replace("OUT_EMPTY", str(tmp_path / "empty"))
+            .replace("OUT", str(tmp_path / "o")) for a in args]
+    got, _, err = run(args)
+    assert got == code, err
+    assert needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_validate_exit_code_follows_errors() -> None:
+    assert run(["validate", str(SAMPLE / "support_chat.jsonl")])[0] == 0
+    code, out, _ = run(["validate", str(SAMPLE / "broken.jsonl"), "--no-warnings"])
+    assert code == 1 and "broken.jsonl:2: error invalid_json" in out
+
+
+def test_tokens_command_reports_figures() -> None:
+    code, out, _ = run(["tokens", str(SAMPLE / "support_chat.jsonl"), "--model", "gpt-4.1-nano", "--json"])
+    data = json.loads(out)
+    assert code == 0 and data["encoding"] == "o200k_base" and data["example_token_limit"] == 32768
+    assert data["stats"]["examples"] == 320 and data["cost"]["epochs"] == 3
