@@ -1,0 +1,665 @@
+"""The pseudonymizer: detection + keyed, injective, format-preserving replacement.
+
+``Pseudonymizer(key, config)`` is cheap to build and picklable, so a worker process
+can rebuild one from ``(key, config)``. Per-run state (the injectivity registry, the
+originals for the leak check, the report) lives on the instance; caches are bounded.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+
+from . import fakes as F
+from .config import PseudonymizeConfig
+from .detect import Detector, Span, resolve_overlaps
+from .names import NameFinder, split_person
+from .report import PseudonymizeReport, Transformed
+from .tables import (
+    AZURE_FIXED_NAMES,
+    AZURE_HOST_SUFFIXES,
+    GENERIC_LABEL_WORDS,
+    PUBLIC_DOMAINS,
+    SECOND_LEVEL_SUFFIXES,
+)
+
+if TYPE_CHECKING:
+    from .leak import LeakScanner
+
+_LABEL_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+_ORG_SUFFIX = re.compile(
+    r"(?:,?\s+(?:Inc\.?|Incorporated|Ltd\.?|Limited|LLC|L\.L\.C\.|LLP|GmbH|AG|SA|S\.A\.|SAS|"
+    r"BV|B\.V\.|NV|N\.V\.|plc|PLC|Corp\.?|Corporation|Co\.?|Company|Group|Holdings|Pty\.?\s+Ltd\.?|"
+    r"AB|AS|A/S|Oy|KG|SE|S\.p\.A\.|SpA|S\.r\.l\.|Srl))+\.?$"
+)
+_TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+)", re.IGNORECASE)
+_GENERIC_LOCALS = frozenset(
+    ["admin", "administrator", "support", "help", "helpdesk", "info", "contact", "sales", "billing", "security", "noreply", "no-reply", "donotreply", "hello", "team", "ops", "devops", "it", "office", "hr", "jobs", "careers", "privacy", "abuse", "postmaster", "webmaster", "root", "alerts", "alert", "notifications", "notification", "service", "accounts", "finance", "legal"]
+)
+
+
+class _BoundedCache:
+    """A small FIFO-evicting dict: memory stays flat however many values a run sees."""
+
+    __slots__ = ("_data", "_max")
+
+    def __init__(self, maxsize: int) -> None:
+        self._data: dict[tuple[str, str], tuple[str, int]] = {}
+        self._max = maxsize
+
+    def get(self, key: tuple[str, str]) -> tuple[str, int] | None:
+        return self._data.get(key)
+
+    def put(self, key: tuple[str, str], value: tuple[str, int]) -> None:
+        if len(self._data) >= self._max:
+            self._data.pop(next(iter(self._data)))
+        self._data[key] = value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class Pseudonymizer:
+    """Detect and replace identifiers in parsed JSON values and text, consistently per key."""
+
+    def __init__(self, key: bytes, config: PseudonymizeConfig | None = None) -> None:
+        if not isinstance(key, bytes) or not key:
+            raise ValueError("key must be non-empty bytes (see load_key)")
+        self._key = key
+        self.config = config or PseudonymizeConfig()
+        self._detector = Detector(self.config)
+        self._names = NameFinder(self.config)
+        self._cache = _BoundedCache(self.config.cache_size)
+        self._owners: dict[str, dict[str, int]] = {}
+        self._seen: dict[str, set[int]] = {}
+        self._originals: dict[str, set[str]] = {}
+        self._fakes: dict[str, set[str]] = {}
+        self._report = PseudonymizeReport()
+        self._keep_domains = tuple(d.lower().strip(".") for d in self.config.keep_domains)
+        self._person_keys = frozenset(k.lower() for k in self.config.person_keys)
+        self._org_keys = frozenset(k.lower() for k in self.config.organization_keys)
+        self._secret_keys = frozenset(k.lower() for k in self.config.secret_keys)
+        self._first_keys = frozenset(
+            k for k in self._person_keys if k.startswith(("first", "given"))
+        )
+        self._last_keys = frozenset(
+            k for k in self._person_keys if k.startswith(("last", "sur", "family"))
+        )
+
+    # -- pickling: rebuild detectors in the worker, keep run state --------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in ("_detector", "_names", "_cache"):
+            state.pop(name)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._detector = Detector(self.config)
+        self._names = NameFinder(self.config)
+        self._cache = _BoundedCache(self.config.cache_size)
+
+    # -- public API -----------------------------------------------------------------------------
+    def transform(self, obj: Any) -> Transformed:
+        """Pseudonymize every string of a parsed JSON value; keys and structure are kept."""
+        counts: dict[str, int] = {}
+        value, changed = self._walk(obj, None, counts)
+        return Transformed(value, changed, counts)
+
+    def transform_text(self, text: str) -> Transformed:
+        """Pseudonymize free text (a line that is not valid JSON, or any plain string)."""
+        counts: dict[str, int] = {}
+        new = self._string(text, None, counts)
+        return Transformed(new, new != text, counts)
+
+    def report(self) -> PseudonymizeReport:
+        """The cumulative report over every call so far (a copy)."""
+        return self._report.merge(PseudonymizeReport())
+
+    def leak_scanner(self) -> LeakScanner:
+        """A scanner for every original value detected so far (see :class:`LeakScanner`)."""
+        from .leak import LeakScanner
+
+        return LeakScanner(self._originals, self._fakes, self.config)
+
+    def lookup(self, entity_type: str, value: str) -> str:
+        """The pseudonym ``value`` gets as ``entity_type`` (what ``ftprep lookup`` prints)."""
+        etype = entity_type.upper()
+        if etype not in self.config.entities and etype not in ("PERSON", "ORGANIZATION"):
+            raise ValueError(f"unknown or disabled entity type {etype}")
+        counts: dict[str, int] = {}
+        return self._replace_span(value, Span(0, len(value), etype), counts)
+
+    def collected_pairs(self) -> dict[str, dict[str, int]]:
+        """Per namespace, fake -> keyed id of its original: merge these across worker
+        processes; a fake with two different ids is a cross-worker collision."""
+        return {ns: dict(d) for ns, d in self._owners.items()}
+
+    def collected_originals(self) -> dict[str, set[str]]:
+        """Entity type -> lower-cased originals detected (for a merged leak scanner)."""
+        return {k: set(v) for k, v in self._originals.items()}
+
+    def collected_fakes(self) -> dict[str, set[str]]:
+        return {k: set(v) for k, v in self._fakes.items()}
+
+    # -- walking ------------------------------------------------------------------------------
+    def _walk(self, value: Any, key: str | None, counts: dict[str, int]) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            new = self._string(value, key, counts)
+            return new, new != value
+        if isinstance(value, dict):
+            changed = False
+            out: dict[str, Any] = {}
+            for k, v in value.items():
+                nv, c = self._walk(v, k, counts)
+                out[k] = nv
+                changed = changed or c
+            return (out if changed else value), changed
+        if isinstance(value, list):
+            changed = False
+            items = []
+            for v in value:
+                nv, c = self._walk(v, key, counts)
+                items.append(nv)
+                changed = changed or c
+            return (items if changed else value), changed
+        return value, False
+
+    def _string(self, s: str, key: str | None, counts: dict[str, int]) -> str:
+        if not s:
+            return s
+        if key is not None:
+            k = key.lower()
+            if k in self._secret_keys and "SECRET" in self.config.entities:
+                if s.strip() and not s.startswith(("[", "<", "${", "{{", "%")) and s != self.config.secret_marker:
+                    self._count("SECRET", None, counts)
+                    self._report.redacted_secrets += 1
+                    self._remember("SECRET", s, self.config.secret_marker)
+                    self._report.values_changed += 1
+                    return self.config.secret_marker
+                return s
+            if k in self._person_keys and "PERSON" in self.config.entities and self._names.name_like(s):
+                sub = "first" if k in self._first_keys else "last" if k in self._last_keys else ""
+                new = self._replace_span(s, Span(0, len(s), "PERSON", sub), counts)
+                self._report.values_changed += new != s
+                return new
+            if k in self._org_keys and "ORGANIZATION" in self.config.entities and self._names.org_like(s):
+                new = self._replace_span(s, Span(0, len(s), "ORGANIZATION"), counts)
+                self._report.values_changed += new != s
+                return new
+        if self.config.embedded_json and len(s) >= 2 and s[0] in "{[" and s[-1] in "}]":
+            embedded = self._embedded_json(s, counts)
+            if embedded is not None:
+                self._report.values_changed += embedded != s
+                return embedded
+        new = self._text(s, counts)
+        if new != s:
+            self._report.values_changed += 1
+        return new
+
+    def _embedded_json(self, s: str, counts: dict[str, int]) -> str | None:
+        try:
+            obj = json.loads(s)
+        except ValueError:
+            return None
+        if not isinstance(obj, (dict, list)):
+            return None
+        new, changed = self._walk(obj, None, counts)
+        if not changed:
+            return s
+        compact = '":' in s and '": ' not in s
+        indent = None
+        if "\n" in s:
+            m = re.search(r"\n( +)", s)
+            indent = len(m.group(1)) if m else 2
+        ensure_ascii = s.isascii() and "\\u" in s
+        return json.dumps(
+            new,
+            ensure_ascii=ensure_ascii,
+            indent=indent,
+            separators=(",", ":") if compact else ((",", ": ") if indent else (", ", ": ")),
+        )
+
+    # -- text ---------------------------------------------------------------------------------
+    def _text(self, text: str, counts: dict[str, int]) -> str:
+        spans = self._detector.detect(text)
+        spans.extend(self._names.find(text))
+        if not spans:
+            return text
+        if len(spans) > 1:
+            spans = resolve_overlaps(spans)
+        out: list[str] = []
+        pos = 0
+        for span in spans:
+            if span.keep:
+                continue
+            original = text[span.start : span.end]
+            new = self._replace_span(original, span, counts)
+            if new != original:
+                out.append(text[pos : span.start])
+                out.append(new)
+                pos = span.end
+        if not out:
+            return text
+        out.append(text[pos:])
+        return "".join(out)
+
+    # -- per-type replacement ------------------------------------------------------------------
+    def _replace_span(self, value: str, span: Span, counts: dict[str, int]) -> str:
+        etype = span.etype
+        if etype == "SECRET":
+            self._count("SECRET", None, counts)
+            self._report.redacted_secrets += 1
+            self._remember("SECRET", value, self.config.secret_marker)
+            return self.config.secret_marker
+        handler = self._handlers().get(etype)
+        if handler is None:
+            return value
+        if etype == "GUID" and span.sub:
+            self._report.guid_contexts[span.sub] = self._report.guid_contexts.get(span.sub, 0) + 1
+        new, oid = handler(value, span)
+        if new != value:
+            self._count(etype, oid, counts)
+            self._remember(etype, value, new)
+        return new
+
+    def _handlers(self) -> dict[str, Callable[[str, Span], tuple[str, int | None]]]:
+        return {
+            "EMAIL": self._email,
+            "URL": self._url,
+            "HOSTNAME": self._hostname,
+            "GUID": self._guid,
+            "AZURE_RESOURCE_ID": self._azure_id,
+            "IPV4": self._ipv4,
+            "IPV6": self._ipv6,
+            "MAC": self._mac,
+            "PHONE": self._phone,
+            "CREDIT_CARD": self._card,
+            "IBAN": self._iban,
+            "US_SSN": self._ssn,
+            "PERSON": self._person,
+            "ORGANIZATION": self._org,
+        }
+
+    def _count(self, etype: str, oid: int | None, counts: dict[str, int]) -> None:
+        counts[etype] = counts.get(etype, 0) + 1
+        self._report.add(etype, oid)
+
+    def _remember(self, etype: str, original: str, fake: str) -> None:
+        self._originals.setdefault(etype, set()).add(original.lower())
+        self._fakes.setdefault(etype, set()).add(fake.lower())
+
+    # -- the injective keyed draw ---------------------------------------------------------
+    def _assign(
+        self,
+        ns: str,
+        norm: str,
+        gen: Callable[[F.KeyedRng], str],
+        canon: Callable[[str], str] = str.lower,
+    ) -> tuple[str, int]:
+        """The fake of ``norm`` in namespace ``ns``: keyed, memoized, injective within the run."""
+        hit = self._cache.get((ns, norm))
+        if hit is not None:
+            return hit
+        oid = F.original_id(self._key, ns, norm)
+        seen = self._seen.setdefault(ns, set())
+        owners = self._owners.setdefault(ns, {})
+        if oid not in seen:
+            seen.add(oid)
+            owner = owners.get(norm)
+            if owner is not None and owner != oid:
+                self._report.collisions += 1  # this original was already emitted as a fake
+        fake = norm
+        for counter in range(10_000):
+            fake = gen(F.KeyedRng(F.keyed_seed(self._key, ns, norm, counter), counter))
+            fnorm = canon(fake)
+            owner = owners.get(fnorm)
+            if owner == oid:
+                break
+            if owner is None and fnorm != norm and F.original_id(self._key, ns, fnorm) not in seen:
+                owners[fnorm] = oid
+                break
+            self._report.redraws += 1
+        self._cache.put((ns, norm), (fake, oid))
+        return fake, oid
+
+    # -- handlers ---------------------------------------------------------------------------------
+    def _guid(self, value: str, span: Span) -> tuple[str, int]:
+        norm = value.strip("{}").lower()
+        fake, oid = self._assign("GUID", norm, lambda r: F.fake_guid(r, norm))
+        if any(c in "ABCDEF" for c in value):
+            fake = fake.upper()
+        if value.startswith("{"):
+            fake = "{" + fake + "}"
+        return fake, oid
+
+    def _ipv4(self, value: str, span: Span) -> tuple[str, int]:
+        norm = str(ipaddress.IPv4Address(value))
+        return self._assign("IPV4", norm, lambda r: F.fake_ipv4(r, norm))
+
+    def _ipv6(self, value: str, span: Span) -> tuple[str, int]:
+        norm = ipaddress.IPv6Address(value).compressed
+        fake, oid = self._assign("IPV6", norm, lambda r: F.fake_ipv6(r, norm))
+        if any(c in "ABCDEF" for c in value):
+            fake = fake.upper()
+        return fake, oid
+
+    def _mac(self, value: str, span: Span) -> tuple[str, int]:
+        norm = re.sub(r"[^0-9a-f]", "", value.lower())
+        canon_template = ":".join(norm[i : i + 2] for i in range(0, 12, 2))
+        fake, oid = self._assign("MAC", norm, lambda r: F.fake_mac(r, canon_template))
+        hexes = fake.replace(":", "")
+        if any(c in "ABCDEF" for c in value):
+            hexes = hexes.upper()
+        return F.fill_template(value, hexes, "hex"), oid
+
+    def _phone(self, value: str, span: Span) -> tuple[str, int]:
+        region = self.config.default_region
+        cleaned = value.replace("\u00a0", " ")
+        if cleaned.startswith("00"):
+            cleaned = "+" + cleaned[2:]
+        try:
+            parsed = phonenumbers.parse(cleaned, None if cleaned.startswith("+") else region)
+        except phonenumbers.NumberParseException:
+            return value, 0
+        nsn = phonenumbers.national_significant_number(parsed)
+        cc = parsed.country_code
+        norm = f"+{cc}{nsn}"
+
+        def gen(r: F.KeyedRng) -> str:
+            return F.fake_phone(r, norm)
+
+        fake_e164, oid = self._assign("PHONE", norm, gen)
+        fake_nsn = fake_e164[1 + len(str(cc)) :]
+        ext_at = len(value)
+        m = re.search(r"\s?(?:x|ext\.?)\s?\d+$", value)
+        if m:
+            ext_at = m.start()
+        head = list(value[:ext_at])
+        positions = [i for i, c in enumerate(head) if c.isdigit()]
+        if len(fake_nsn) > len(positions):
+            return value, oid
+        for pos, d in zip(positions[len(positions) - len(fake_nsn) :], fake_nsn, strict=False):
+            head[pos] = d
+        return "".join(head) + value[ext_at:], oid
+
+    def _card(self, value: str, span: Span) -> tuple[str, int]:
+        norm = "".join(c for c in value if c.isdigit())
+        fake, oid = self._assign("CREDIT_CARD", norm, lambda r: F.fake_card(r, norm))
+        return F.fill_template(value, fake), oid
+
+    def _iban(self, value: str, span: Span) -> tuple[str, int]:
+        norm = value.replace(" ", "").upper()
+        fake, oid = self._assign("IBAN", norm, lambda r: F.fake_iban(r, norm), str.upper)
+        it = iter(fake)
+        return "".join(c if c == " " else next(it) for c in value), oid
+
+    def _ssn(self, value: str, span: Span) -> tuple[str, int]:
+        return self._assign("US_SSN", value, lambda r: F.fake_ssn(r, value))
+
+    # names -------------------------------------------------------------------------------------
+    def _name_part(self, ns: str, token: str) -> str:
+        norm = token.lower()
+        if ns == "FIRST":
+            fake, _ = self._assign("FIRST", norm, lambda r: F.fake_first(r, norm))
+        else:
+            fake, _ = self._assign("LAST", norm, F.fake_last)
+        return F.match_case(token, fake)
+
+    def _person(self, value: str, span: Span) -> tuple[str, int]:
+        parts = split_person(value, span.sub)
+        out = value
+        pieces: list[tuple[int, int, str]] = []
+        for start, end, role in parts:
+            token = value[start:end]
+            if role == "initial":
+                repl = self._initial(token) + ("." if token.endswith(".") else "")
+                pieces.append((start, end, match_case_initial(token, repl)))
+            else:
+                pieces.append((start, end, self._name_part("FIRST" if role == "first" else "LAST", token)))
+        for start, end, repl in reversed(pieces):
+            out = out[:start] + repl + out[end:]
+        norm = " ".join(value[s:e].lower() for s, e, _ in parts)
+        return out, F.original_id(self._key, "PERSON", norm)
+
+    @staticmethod
+    def _initial(token: str) -> str:
+        """Initials are kept, and fake first names keep the original's initial, so
+        "J. Doe" and "jdoe@" stay linked to "Jane Doe" in any order."""
+        return F.fold_initial(token) or token[:1]
+
+    def _org_core(self, core: str) -> tuple[str, int]:
+        norm = re.sub(r"[^a-z0-9]", "", core.lower())
+
+        def gen(r: F.KeyedRng) -> str:
+            words = max(1, min(2, len(core.split())))
+            return " ".join(F.fake_last(r) for _ in range(words))
+
+        return self._assign("ORG", norm, gen, lambda f: re.sub(r"[^a-z0-9]", "", f.lower()))
+
+    def _org(self, value: str, span: Span) -> tuple[str, int]:
+        m = _ORG_SUFFIX.search(value)
+        core, suffix = (value[: m.start()], value[m.start() :]) if m and m.start() > 0 else (value, "")
+        fake, oid = self._org_core(core)
+        if core.isupper() and len(core) > 3:
+            fake = fake.upper()
+        return fake + suffix, oid
+
+    # hosts, emails, URLs, Azure -------------------------------------------------------------
+    def _kept_domain(self, host: str) -> bool:
+        if self.config.keep_public_domains:
+            labels = host.split(".")
+            for i in range(len(labels) - 1):
+                if ".".join(labels[i:]) in PUBLIC_DOMAINS:
+                    return True
+        return any(host == d or host.endswith("." + d) for d in self._keep_domains)
+
+    def _label(self, label: str) -> str:
+        """A host / resource name label: generic words kept, other words and numbers faked."""
+        if label.lower() in GENERIC_LABEL_WORDS or label.lower() in AZURE_FIXED_NAMES:
+            return label
+        tokens = _LABEL_TOKEN.findall(label)
+        if len(tokens) == 1 and len(label) >= 12 and label.isalnum():
+            fake, _ = self._assign("LABEL", label.lower(), lambda r: F.fake_alnum_like(r, label.lower()))
+            return F.match_case(label, fake) if not label.islower() else fake
+        out: list[str] = []
+        pos = 0
+        for m in _LABEL_TOKEN.finditer(label):
+            out.append(label[pos : m.start()])
+            tok = m.group()
+            low = tok.lower()
+            if low in GENERIC_LABEL_WORDS or (tok.isdigit() and len(tok) <= 2):
+                out.append(tok)
+            elif tok.isdigit():
+                out.append(self._number(tok))
+            else:
+                # a word inside a name is mapped like the organization of the same name,
+                # so "rg-contoso-prod" and "contoso.com" stay coherent
+                fake_org, _ = self._org_core(low)
+                out.append(F.match_case(tok, re.sub(r"[^a-z0-9]", "", fake_org.lower())))
+            pos = m.end()
+        out.append(label[pos:])
+        return "".join(out)
+
+    def _number(self, digits: str) -> str:
+        """A run of digits inside a name or local part: same length, keyed digits."""
+        return self._assign("LABELNUM", digits, partial(F.fake_digits_like, template=digits))[0]
+
+    def _domain(self, host: str) -> str:
+        """Map a host name: kept public domains unchanged, Azure suffixes kept, the
+        registrable name mapped like its organization, other labels mapped as labels."""
+        low = host.lower().rstrip(".")
+        trail = host[len(low):] if len(host) > len(low) else ""
+        labels = host.rstrip(".").split(".")
+        if low in self._detector.allow_values or any(
+            low == d or low.endswith("." + d) for d in self._keep_domains
+        ):
+            return host
+        for suffix in AZURE_HOST_SUFFIXES:
+            if low.endswith("." + suffix):
+                n = suffix.count(".") + 1
+                head = labels[:-n]
+                return ".".join([self._label(x) if x != "*" else x for x in head] + labels[-n:]) + trail
+        if self._kept_domain(low):
+            return host
+        n_suffix = 2 if ".".join(low.split(".")[-2:]) in SECOND_LEVEL_SUFFIXES else 1
+        if len(labels) <= n_suffix:
+            return host
+        sld = labels[-n_suffix - 1]
+        fake_org, _ = self._org_core(sld)
+        fake_sld = re.sub(r"[^a-z0-9]", "", fake_org.lower())
+        if sld.isupper():
+            fake_sld = fake_sld.upper()
+        subs = [self._label(x) if x != "*" else x for x in labels[: -n_suffix - 1]]
+        return ".".join(subs + [fake_sld] + labels[-n_suffix:]) + trail
+
+    def _hostname(self, value: str, span: Span) -> tuple[str, int]:
+        norm = value.lower().rstrip(".")
+        new = self._domain(value)
+        return new, F.original_id(self._key, "HOSTNAME", norm)
+
+    def _email(self, value: str, span: Span) -> tuple[str, int]:
+        local, domain = value.rsplit("@", 1)
+        norm = value.lower()
+        new_domain = self._domain(domain)
+        new_local = self._local_part(local)
+        if new_domain.lower() == domain.lower() and new_local.lower() == local.lower():
+            new_local = self._local_part(local, force=True)
+        return new_local + "@" + new_domain, F.original_id(self._key, "EMAIL", norm)
+
+    def _local_part(self, local: str, force: bool = False) -> str:
+        low = local.lower()
+        if low in _GENERIC_LOCALS and not force:
+            return local
+        base, plus, tag = local.partition("+")
+        tokens = re.split(r"([._-])", base)
+        words = [t for t in tokens if t and t not in "._-"]
+        if not words:
+            return local
+        out: list[str] = []
+        roles = self._names.local_roles(words)
+        for tok in tokens:
+            if not tok or tok in "._-":
+                out.append(tok)
+                continue
+            role = roles.get(tok, "")
+            digits = re.search(r"\d+$", tok)
+            stem = tok[: digits.start()] if digits else tok
+            num = digits.group() if digits else ""
+            if not stem:
+                out.append(self._number(tok))
+                continue
+            if role == "initial+last":
+                repl = self._initial(stem[0]).lower() + self._name_part("LAST", stem[1:]).lower()
+            elif role == "first":
+                repl = self._name_part("FIRST", stem).lower()
+            elif role == "last":
+                repl = self._name_part("LAST", stem).lower()
+            elif role == "initial":
+                repl = self._initial(stem).lower()
+            else:
+                repl = self._assign("LOCAL", stem.lower(), lambda r: F.fake_first(r).lower() + F.fake_last(r).lower())[0]
+            if num:
+                repl += self._number(num)
+            out.append(F.match_case(tok, repl) if not tok.islower() else repl)
+        return "".join(out) + (plus + tag if plus else "")
+
+    def _url(self, value: str, span: Span) -> tuple[str, int]:
+        m = re.match(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/?#@]*@)?(?P<host>\[[^\]]+\]|[^/?#:]*)(?P<port>:\d+)?(?P<rest>.*)$", value, re.DOTALL)
+        if not m:
+            return value, 0
+        host = m.group("host")
+        counts: dict[str, int] = {}
+        new_host = host
+        if host.startswith("["):
+            inner = host[1:-1]
+            try:
+                ipaddress.IPv6Address(inner)
+                new_host = "[" + self._replace_span(inner, Span(0, len(inner), "IPV6"), counts) + "]"
+            except ValueError:
+                pass
+        elif host:
+            sub = self._detector.spans(host)
+            if sub and sub[0].start == 0 and sub[0].end == len(host):
+                if not sub[0].keep:
+                    new_host = self._replace_span(host, sub[0], counts)
+            elif "." in host:
+                new_host = self._domain(host)
+        auth = m.group("auth") or ""
+        if auth:
+            user, _, pw = auth[:-1].partition(":")
+            auth = self._local_part(user) + (":" + self.config.secret_marker if pw else "") + "@"
+        rest = m.group("rest")
+        new_rest = self._text(rest, counts) if rest else rest
+        for etype, n in counts.items():
+            for _ in range(n):
+                self._report.add(etype, None)
+        new = m.group("scheme") + auth + new_host + (m.group("port") or "") + new_rest
+        return new, F.original_id(self._key, "URL", value.lower())
+
+    def _azure_id(self, value: str, span: Span) -> tuple[str, int]:
+        segs = value.split("/")
+        out = list(segs)
+        counts: dict[str, int] = {}
+        i = 0
+        mode = ""
+        while i < len(segs):
+            seg = segs[i]
+            low = seg.lower()
+            if low == "subscriptions" and i + 1 < len(segs):
+                guid = segs[i + 1]
+                out[i + 1] = self._replace_span(guid, Span(0, len(guid), "GUID", "subscription"), counts)
+                i += 2
+                continue
+            if low == "resourcegroups" and i + 1 < len(segs):
+                out[i + 1] = self._resource_name(segs[i + 1])
+                i += 2
+                continue
+            if low == "providers" and i + 1 < len(segs):
+                mode = "type"
+                i += 2  # the namespace is kept
+                continue
+            if mode == "type" and seg:
+                if i + 1 < len(segs):
+                    out[i + 1] = self._resource_name(segs[i + 1])
+                i += 2
+                continue
+            i += 1
+        for etype, n in counts.items():
+            for _ in range(n):
+                self._report.add(etype, None)
+        return "/".join(out), F.original_id(self._key, "AZURE_RESOURCE_ID", value.lower())
+
+    def _resource_name(self, name: str) -> str:
+        if not name or name.lower() in AZURE_FIXED_NAMES:
+            return name
+        spans = self._detector.spans(name)
+        if spans and spans[0].start == 0 and spans[0].end == len(name) and not spans[0].keep:
+            return self._replace_span(name, spans[0], {})
+        new = self._label(name)
+        if new != name:
+            self._remember("AZURE_RESOURCE_ID", name, new)
+        return new
+
+
+def match_case_initial(template: str, repl: str) -> str:
+    return repl.upper() if template[:1].isupper() else repl.lower()
+
+
+def iter_strings(obj: Any) -> Iterable[str]:
+    """Every string inside a parsed JSON value (values only, not keys)."""
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)

@@ -1,0 +1,283 @@
+"""Keyed fake generators: HMAC-SHA256(key, namespace + normalized value + counter) -> fake.
+
+A fake depends only on the key, the namespace (entity type or name part), the
+normalized original and a re-draw counter (0 unless an injectivity collision forced
+a re-draw). Faker is never called at run time: names come from frozen pools.
+Every generator keeps the original's format: case, braces and separators, IP family
+and private/public status, phone country code and punctuation, card brand digit and
+Luhn validity, IBAN country and mod-97 validity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+import string
+
+import phonenumbers
+
+from .detect import iban_ok, luhn_ok, phone_valid, special_ip, ssn_ok
+from .pools import pools
+
+_HEX = "0123456789abcdef"
+_ALNUM_LOWER = string.ascii_lowercase + string.digits
+
+
+class KeyedRng:
+    """A deterministic byte stream seeded by one HMAC; ``below(n)`` draws uniformly."""
+
+    __slots__ = ("_seed", "_buf", "_pos", "_block", "counter")
+
+    def __init__(self, seed: bytes, counter: int = 0) -> None:
+        self.counter = counter  # the re-draw number (generators may widen their pool)
+        self._seed = seed
+        self._buf = seed
+        self._pos = 0
+        self._block = 0
+
+    def _bytes(self, n: int) -> bytes:
+        while self._pos + n > len(self._buf):
+            self._block += 1
+            self._buf = self._buf[self._pos :] + hashlib.sha256(
+                self._seed + self._block.to_bytes(4, "big")
+            ).digest()
+            self._pos = 0
+        out = self._buf[self._pos : self._pos + n]
+        self._pos += n
+        return out
+
+    def below(self, n: int) -> int:
+        """Uniform-enough integer in ``[0, n)`` (64 random bits; bias < 2**-40 for n < 2**24)."""
+        return int.from_bytes(self._bytes(8), "big") % n
+
+    def choice(self, seq: tuple[str, ...] | str) -> str:
+        return seq[self.below(len(seq))]
+
+    def digits(self, n: int) -> str:
+        return "".join(str(self.below(10)) for _ in range(n))
+
+
+def keyed_seed(key: bytes, namespace: str, norm: str, counter: int = 0) -> bytes:
+    """HMAC-SHA256(key, namespace \\x1f normalized value \\x1f counter)."""
+    msg = f"{namespace}\x1f{norm}\x1f{counter}".encode("utf-8", "surrogatepass")
+    return hmac.digest(key, msg, "sha256")
+
+
+def original_id(key: bytes, namespace: str, norm: str) -> int:
+    """A keyed 64-bit id of an original (safe to share between processes and log-free)."""
+    return int.from_bytes(keyed_seed(key, namespace, norm, -1)[:8], "big")
+
+
+# -- case helpers ---------------------------------------------------------------------------
+def match_case(template: str, word: str) -> str:
+    """Give ``word`` the case pattern of ``template`` (UPPER, lower, Title)."""
+    letters = [c for c in template if c.isalpha()]
+    if not letters:
+        return word
+    if all(c.isupper() for c in letters) and len(letters) > 1:
+        return word.upper()
+    if all(c.islower() for c in letters):
+        return word.lower()
+    if letters[0].isupper():
+        return word[:1].upper() + word[1:].lower()
+    return word.lower()
+
+
+def fill_template(template: str, chars: str, is_slot: str = "digit") -> str:
+    """Replace each digit (or hex digit) of ``template`` in order by the next char of ``chars``."""
+    out: list[str] = []
+    it = iter(chars)
+    for c in template:
+        slot = c.isdigit() if is_slot == "digit" else c in string.hexdigits
+        out.append(next(it) if slot else c)
+    return "".join(out)
+
+
+# -- generators (original -> fake, given a keyed rng) ---------------------------------------
+def fake_guid(rng: KeyedRng, original: str) -> str:
+    body = "".join(_HEX[rng.below(16)] for _ in range(32))
+    body = body[:12] + "4" + body[13:16] + "89ab"[rng.below(4)] + body[17:]
+    guid = f"{body[:8]}-{body[8:12]}-{body[12:16]}-{body[16:20]}-{body[20:]}"
+    if any(c in "ABCDEF" for c in original):
+        guid = guid.upper()
+    if original.startswith("{"):
+        guid = "{" + guid + "}"
+    return guid
+
+
+_V4_PRIVATE = (
+    ipaddress.IPv4Network("10.0.0.0/8"),
+    ipaddress.IPv4Network("172.16.0.0/12"),
+    ipaddress.IPv4Network("192.168.0.0/16"),
+    ipaddress.IPv4Network("100.64.0.0/10"),
+)
+
+
+def fake_ipv4(rng: KeyedRng, original: str) -> str:
+    ip = ipaddress.IPv4Address(original)
+    octets = original.split(".")
+    zeros = 0
+    for o in reversed(octets[1:]):
+        if o != "0":
+            break
+        zeros += 1  # keep trailing zero octets: a network address stays a network address
+    for net in _V4_PRIVATE:
+        if ip in net:
+            host_bits = 32 - net.prefixlen
+            for _ in range(64):
+                cand = ipaddress.IPv4Address(int(net.network_address) + rng.below(1 << host_bits))
+                fake = _zero_tail(cand, zeros)
+                if fake != original:
+                    return fake
+            return original
+    for _ in range(256):
+        cand = ipaddress.IPv4Address(rng.below(1 << 32))
+        if cand.is_global and not special_ip(cand) and 1 <= int(cand) >> 24 <= 223:
+            fake = _zero_tail(cand, zeros)
+            if fake != original and ipaddress.IPv4Address(fake).is_global:
+                return fake
+    return original  # unreachable in practice
+
+
+def _zero_tail(ip: ipaddress.IPv4Address, zeros: int) -> str:
+    parts = str(ip).split(".")
+    for i in range(zeros):
+        parts[3 - i] = "0"
+    if zeros == 0 and parts[3] in ("0", "255"):
+        parts[3] = str(1 + int(parts[2]) % 250)
+    return ".".join(parts)
+
+
+def fake_ipv6(rng: KeyedRng, original: str) -> str:
+    ip = ipaddress.IPv6Address(original.split("%", 1)[0])
+    for _ in range(64):
+        rand = rng.below(1 << 64) << 64 | rng.below(1 << 64)
+        if ip in ipaddress.IPv6Network("fc00::/7"):
+            value = (0xFD << 120) | (rand & ((1 << 120) - 1))
+        else:
+            prefix = 0x2400 + rng.below(0x0A00)  # RIR-allocated global unicast space
+            value = (prefix << 112) | (rand & ((1 << 112) - 1))
+        cand = ipaddress.IPv6Address(value)
+        if not special_ip(cand) and cand != ip:
+            text = cand.compressed
+            return text.upper() if any(c in "ABCDEF" for c in original) else text
+    return original
+
+
+def fake_mac(rng: KeyedRng, original: str) -> str:
+    orig_hex = re.sub(r"[^0-9A-Fa-f]", "", original)
+    first = int(orig_hex[:2], 16)
+    raw = [rng.below(256) for _ in range(6)]
+    raw[0] = (raw[0] & 0xFC) | (first & 0x03)  # keep multicast / locally-administered bits
+    new_hex = "".join(f"{b:02x}" for b in raw)
+    if new_hex == orig_hex.lower():
+        new_hex = new_hex[:-1] + _HEX[(int(new_hex[-1], 16) + 1) % 16]
+    if any(c in "ABCDEF" for c in original):
+        new_hex = new_hex.upper()
+    return fill_template(original, new_hex, "hex")
+
+
+def fake_phone(rng: KeyedRng, e164: str) -> str:
+    """A valid number of the same country and length (E.164 in, E.164 out).
+
+    The first digit of the national number is kept (it often tells mobile from fixed line).
+    """
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    cc = str(parsed.country_code)
+    nsn = phonenumbers.national_significant_number(parsed)
+    for _ in range(300):
+        cand = "+" + cc + nsn[0] + rng.digits(len(nsn) - 1)
+        if cand != e164 and phone_valid(cand, "ZZ"):
+            return cand
+    return e164
+
+
+def fake_card(rng: KeyedRng, original: str) -> str:
+    digits = [c for c in original if c.isdigit()]
+    n = len(digits)
+    for _ in range(50):
+        body = digits[0] + rng.digits(n - 2)
+        for check in "0123456789":
+            if luhn_ok(body + check):
+                cand = body + check
+                break
+        if cand != "".join(digits):
+            return fill_template(original, cand)
+    return original
+
+
+def fake_iban(rng: KeyedRng, original: str) -> str:
+    compact = original.replace(" ", "")
+    country = compact[:2]
+    bban = "".join(
+        rng.choice(string.digits) if c.isdigit() else rng.choice(string.ascii_uppercase)
+        for c in compact[4:]
+    )
+    for check in range(2, 99):
+        cand = f"{country}{check:02d}{bban}"
+        if iban_ok(cand) and cand != compact:
+            break
+    out: list[str] = []
+    it = iter(cand)
+    for c in original:
+        out.append(c if c == " " else next(it))
+    return "".join(out)
+
+
+def fake_ssn(rng: KeyedRng, original: str) -> str:
+    for _ in range(100):
+        area = 1 + rng.below(899)
+        cand = f"{area:03d}-{1 + rng.below(99):02d}-{1 + rng.below(9999):04d}"
+        if ssn_ok(cand) and cand != original:
+            return cand
+    return original
+
+
+def fake_first(rng: KeyedRng, original: str = "") -> str:
+    """A first name with the same initial as ``original`` (so "J. Doe" stays linked to
+    "Jane Doe"); after 64 re-draws any first name."""
+    bucket = pools().first_by_initial.get(fold_initial(original))
+    if bucket and rng.counter < 64:
+        return rng.choice(bucket)
+    return rng.choice(pools().first)
+
+
+def fold_initial(name: str) -> str:
+    """The ASCII-folded upper-case initial of ``name`` ("" if none)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name[:1]).encode("ascii", "ignore").decode()
+    return folded.upper()
+
+
+def fake_last(rng: KeyedRng) -> str:
+    return rng.choice(pools().last)
+
+
+def fake_word(rng: KeyedRng, template: str) -> str:
+    """A pronounceable replacement for a host/resource name token, in the token's case."""
+    word = rng.choice(pools().last).lower()
+    return match_case(template, word)
+
+
+def fake_digits_like(rng: KeyedRng, template: str) -> str:
+    return "".join(str(rng.below(10)) if c.isdigit() else c for c in template)
+
+
+def fake_alnum_like(rng: KeyedRng, template: str) -> str:
+    """Same length and character classes (for opaque names such as storage accounts)."""
+    out = []
+    for c in template:
+        if c.isdigit():
+            out.append(str(rng.below(10)))
+        elif c.isalpha():
+            ch = string.ascii_lowercase[rng.below(26)]
+            out.append(ch.upper() if c.isupper() else ch)
+        else:
+            out.append(c)
+    return "".join(out)

@@ -1,0 +1,282 @@
+"""PERSON and ORGANIZATION detection without a model.
+
+Names are found where the text says what they are: structured keys (``"name": ...``,
+``Customer: ...`` lines), salutations (``Hi Jane,``, ``Dear Ms. Doe``), signatures
+(``Regards,\\nJane Doe``), introductions (``my name is ...``), titles (``Mr. Smith``),
+and user-supplied lists (``person_names``, ``organization_names``, CSV/TXT files).
+Free-standing names with no such context are not found by the core; an NER plug-in
+can add them (see :mod:`ftprep.pseudonymize.ner`).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import ahocorasick
+
+from ..errors import ConfigError
+from .config import PseudonymizeConfig
+from .detect import Span
+from .pools import pools
+
+_NAME_WORD = r"[A-Z][a-z\u00df-\u00ff]+(?:[-'\u2019][A-Z]?[a-z\u00df-\u00ff]+)?"
+_INITIAL = r"[A-Z]\."
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?"
+_FULL_NAME = rf"(?:{_NAME_WORD}|{_INITIAL})(?:[ \t]+(?:{_NAME_WORD}|{_INITIAL})){{0,3}}"
+_NAME_OR_TITLED = rf"(?:{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?|{_FULL_NAME})"
+
+# Words that follow a salutation but are not names.
+_NOT_NAMES = frozenset(
+    ["team", "all", "everyone", "there", "folks", "guys", "sir", "madam", "customer", "customers", "support", "sirs", "colleagues", "again", "so", "very", "much", "a", "lot", "you", "for", "in", "advance", "the", "this", "that", "it", "we", "i", "our", "your", "my", "his", "her", "hello", "hi", "dear", "thanks", "thank", "regards", "best", "kind", "warm", "good", "morning", "afternoon", "evening", "day", "please", "yes", "no", "ok", "okay", "sure", "great", "welcome", "world", "admin", "user", "users", "microsoft", "azure", "hope", "following", "below", "above", "attached", "see", "note", "update", "issue", "ticket", "case"]
+)
+
+_SALUTATION_RE = re.compile(
+    rf"(?:(?<![\w])(?:Hi|Hello|Hey|Dear|Greetings|Good\s+(?:morning|afternoon|evening))[ \t]*,?[ \t]+)"
+    rf"(?P<name>{_NAME_OR_TITLED})(?=[ \t]*(?:[,!:.\n]|$))"
+)
+_SIGNATURE_RE = re.compile(
+    rf"(?:(?<![\w])(?:Regards|Best\s+regards|Kind\s+regards|Warm\s+regards|Best|Thanks|Thank\s+you|"
+    rf"Many\s+thanks|Cheers|Sincerely|Respectfully|BR|Br)[ \t]*,?[ \t]*\r?\n[ \t]*(?:--?[ \t]*)?)"
+    rf"(?P<name>{_FULL_NAME})(?=[ \t]*(?:\r?\n|$|,))"
+)
+_INTRO_RE = re.compile(
+    rf"(?:(?<![\w])(?:[Mm]y\s+name\s+is|[Tt]his\s+is|I\s+am|I'm|[Ss]igned,?|[Cc]ontact\s+person:?|"
+    rf"[Aa]ssigned\s+to|[Ee]scalated\s+to|[Ss]poke\s+(?:with|to)|[Cc]c:?)[ \t]+)"
+    rf"(?P<name>{_NAME_OR_TITLED})"
+)
+_TITLED_RE = re.compile(rf"(?<![\w])(?P<name>{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
+_KEY_LINE_TEMPLATE = (
+    r"(?:^|(?<=[\n{{,;|(\[]))[ \t]*[-*]?[ \t]*[\"']?(?P<key>{keys})[\"']?[ \t]*[:=][ \t]*[\"']?"
+    r"(?P<value>[^\n\"',;|{{}}()\[\]<>=]{{2,80}}?)[ \t]*(?=[\"',;|}})\n]|$)"
+)
+_ORG_WORDS = re.compile(
+    r"\b(?:Inc|Ltd|LLC|LLP|GmbH|AG|SA|BV|NV|plc|Corp|Corporation|Company|Co|Group|Holdings|"
+    r"Bank|Insurance|Pharma|Pharmaceuticals|Solutions|Systems|Technologies|Industries|Partners)\b\.?"
+)
+
+
+def _key_pattern(keys: tuple[str, ...]) -> str:
+    alts = set()
+    for k in keys:
+        alts.add(re.escape(k).replace("_", "[ _-]?"))
+    return "|".join(sorted(alts, key=len, reverse=True))
+
+
+class NameFinder:
+    """Context-based PERSON / ORGANIZATION spans; picklable via its config."""
+
+    def __init__(self, config: PseudonymizeConfig) -> None:
+        self.config = config
+        self.enabled_person = "PERSON" in config.entities
+        self.enabled_org = "ORGANIZATION" in config.entities
+        self._person_keys = frozenset(k.lower().replace("-", "_").replace(" ", "_") for k in config.person_keys)
+        self._key_re = re.compile(
+            _KEY_LINE_TEMPLATE.format(keys=_key_pattern(config.person_keys + config.organization_keys)),
+            re.IGNORECASE | re.MULTILINE,
+        )
+        self._automaton: ahocorasick.Automaton | None = None
+        listed: dict[str, str] = {}
+        for name in config.person_names:
+            listed[name.strip().lower()] = "PERSON"
+        for name in config.organization_names + config.deny_values:
+            listed[name.strip().lower()] = "ORGANIZATION"
+        for path in config.name_list_files:
+            for value, etype in read_name_list(path):
+                listed.setdefault(value.lower(), etype)
+        listed = {k: v for k, v in listed.items() if len(k) >= 2}
+        if listed:
+            auto = ahocorasick.Automaton()
+            for value, etype in listed.items():
+                auto.add_word(value, (len(value), etype))
+            auto.make_automaton()
+            self._automaton = auto
+        p = pools()
+        self._first = p.first_set
+        self._last = p.last_set
+
+    # -- classification helpers ------------------------------------------------------------------
+    @staticmethod
+    def name_like(s: str) -> bool:
+        """True for a plausible personal name (1-5 words of letters, no digits)."""
+        s = s.strip()
+        if not 2 <= len(s) <= 60 or any(c.isdigit() for c in s) or "@" in s or "\n" in s:
+            return False
+        words = s.replace(",", " ").split()
+        if not 1 <= len(words) <= 5:
+            return False
+        return all(re.fullmatch(r"[^\W\d_][\w'\u2019.-]*", w) for w in words) and any(
+            w[0].isupper() for w in words
+        )
+
+    @staticmethod
+    def org_like(s: str) -> bool:
+        s = s.strip()
+        return 2 <= len(s) <= 80 and "\n" not in s and "@" not in s and any(c.isalpha() for c in s) \
+            and len(s.split()) <= 8 and "://" not in s
+
+    def local_roles(self, words: list[str]) -> dict[str, str]:
+        """Roles of the words of an email local part: first / last / initial / initial+last."""
+        low = [w.lower().rstrip("0123456789") for w in words]
+        roles: dict[str, str] = {}
+        if len(words) >= 2:
+            if len(low[0]) == 1:
+                roles[words[0]] = "initial"
+            elif low[0] in self._first or low[-1] in self._last:
+                roles[words[0]] = "first"
+            if low[0] in self._first or low[-1] in self._last or len(low[0]) == 1:
+                roles[words[-1]] = "last"
+                for w in words[1:-1]:
+                    roles[w] = "initial" if len(w) == 1 else "first"
+        elif len(words) == 1:
+            w = low[0]
+            if w in self._first:
+                roles[words[0]] = "first"
+            elif len(w) > 3 and w[1:] in self._last:
+                roles[words[0]] = "initial+last"
+            elif w in self._last:
+                roles[words[0]] = "last"
+        return roles
+
+    # -- detection -----------------------------------------------------------------------------
+    def find(self, text: str) -> list[Span]:
+        out: list[Span] = []
+        if not (self.enabled_person or self.enabled_org):
+            return out
+        if self._automaton is not None:
+            self._listed(text, out)
+        if ":" in text or "=" in text:
+            for m in self._key_re.finditer(text):
+                key = m.group("key").lower().replace("-", "_").replace(" ", "_")
+                value = m.group("value").strip()
+                start = m.start("value") + (len(m.group("value")) - len(m.group("value").lstrip()))
+                end = start + len(value)
+                if key in self._person_keys:
+                    if self.enabled_person and self.name_like(value):
+                        sub = "first" if key.startswith(("first", "given")) else (
+                            "last" if key.startswith(("last", "sur", "family")) else "")
+                        out.append(Span(start, end, "PERSON", sub))
+                elif self.enabled_org and self.org_like(value):
+                    out.append(Span(start, end, "ORGANIZATION"))
+        if self.enabled_person and self.config.detect_context_names:
+            for rx in (_SALUTATION_RE, _SIGNATURE_RE, _INTRO_RE, _TITLED_RE):
+                for m in rx.finditer(text):
+                    self._context_name(text, m.start("name"), m.end("name"), out)
+        return out
+
+    def _context_name(self, text: str, start: int, end: int, out: list[Span]) -> None:
+        value = text[start:end]
+        words = value.split()
+        # drop trailing non-name words ("Jane Please" -> "Jane")
+        while words and words[-1].lower().rstrip(".") in _NOT_NAMES:
+            words.pop()
+        while words and words[0].lower().rstrip(".") in _NOT_NAMES:
+            start = text.index(words[0], start) + len(words[0])
+            words.pop(0)
+        if not words:
+            return
+        value = " ".join(words)
+        start = text.index(words[0], start)
+        end = text.index(words[-1], start) + len(words[-1])
+        if _ORG_WORDS.search(value):
+            if self.enabled_org:
+                out.append(Span(start, end, "ORGANIZATION"))
+            return
+        out.append(Span(start, end, "PERSON"))
+
+    def _listed(self, text: str, out: list[Span]) -> None:
+        assert self._automaton is not None
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return
+        for end_idx, (length, etype) in self._automaton.iter(lowered):
+            start = end_idx - length + 1
+            end = end_idx + 1
+            if start > 0 and lowered[start - 1].isalnum():
+                continue
+            if end < len(lowered) and lowered[end].isalnum():
+                continue
+            if etype == "PERSON" and not self.enabled_person or etype == "ORGANIZATION" and not self.enabled_org:
+                continue
+            out.append(Span(start, end, etype))
+
+
+_TITLE_WORD = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?$", re.IGNORECASE)
+
+
+def split_person(value: str, sub: str = "") -> list[tuple[int, int, str]]:
+    """Token spans of a personal name with their role: first, last or initial.
+
+    ``sub`` forces the role (``first`` / ``last`` for first_name / last_name fields).
+    "Doe, Jane" is read last-first; a title makes a lone word a last name.
+    """
+    tokens = [(m.start(), m.end()) for m in re.finditer(r"[^\s,]+", value)]
+    titled = bool(tokens) and bool(_TITLE_WORD.match(value[tokens[0][0] : tokens[0][1]]))
+    if titled:
+        tokens = tokens[1:]
+    if not tokens:
+        return []
+    if sub in ("first", "last"):
+        return [(s, e, sub) for s, e in tokens]
+    roles: list[str]
+    if len(tokens) == 1:
+        roles = ["last" if titled else "first"]
+    elif "," in value and len(tokens) == 2:
+        roles = ["last", "first"]
+    else:
+        roles = ["first"] + ["middle"] * (len(tokens) - 2) + ["last"]
+    out: list[tuple[int, int, str]] = []
+    for (s, e), role in zip(tokens, roles, strict=False):
+        tok = value[s:e]
+        if len(tok.rstrip(".")) == 1:
+            role = "initial"
+        elif role == "middle":
+            role = "first"
+        out.append((s, e, role))
+    return out
+
+
+def read_name_list(path: str) -> list[tuple[str, str]]:
+    """Names from a TXT (one PERSON per line; ``#`` comments) or CSV with a header row.
+
+    CSV columns named like name/full_name/contact/first_name+last_name give PERSON values,
+    columns named like company/organization/account give ORGANIZATION values.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"name list {p} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"name list {p} is not UTF-8") from None
+    out: list[tuple[str, str]] = []
+    if p.suffix.lower() != ".csv":
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                out.append((line, "PERSON"))
+        return out
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames:
+        return out
+    cols = {c: c.strip().lower().replace(" ", "_") for c in reader.fieldnames}
+    person_cols = [c for c, n in cols.items() if n in ("name", "full_name", "fullname", "contact", "contact_name", "customer_name", "person", "display_name")]
+    first_cols = [c for c, n in cols.items() if n in ("first_name", "firstname", "given_name")]
+    last_cols = [c for c, n in cols.items() if n in ("last_name", "lastname", "surname", "family_name")]
+    org_cols = [c for c, n in cols.items() if n in ("company", "company_name", "organization", "organisation", "org", "account", "account_name", "customer", "tenant_name")]
+    for row in reader:
+        for c in person_cols:
+            if (row.get(c) or "").strip():
+                out.append((row[c].strip(), "PERSON"))
+        if first_cols and last_cols:
+            first = (row.get(first_cols[0]) or "").strip()
+            last = (row.get(last_cols[0]) or "").strip()
+            if first and last:
+                out.append((f"{first} {last}", "PERSON"))
+            if last:
+                out.append((last, "PERSON"))
+        for c in org_cols:
+            if (row.get(c) or "").strip():
+                out.append((row[c].strip(), "ORGANIZATION"))
+    return out
