@@ -25,7 +25,7 @@ ENV_VARS = ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_OPENAI_ENDPO
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No credential or endpoint of the developer's environment leaks into a test."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
