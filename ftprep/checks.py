@@ -547,7 +547,7 @@ def add_helper_columns(
     if missing:
         raise DataError(f"the stats frame lacks column(s): {', '.join(missing)}")
     df = frame.loc[frame["split"].isin(CHECKED_SPLITS)].copy()
-    df.reset_index(drop=True, inplace=True)
+    df = df.reset_index(drop=True)
     is_train = (df["split"] == "train").to_numpy()
     n_train = int(is_train.sum())
     ep = epochs if epochs is not None else default_epochs(n_train)
@@ -636,13 +636,45 @@ def load_user_suite(gx: Any, path: str | os.PathLike[str]) -> list[Any]:
         raise ConfigError(f"{p}: suite file is not valid JSON (line {exc.lineno})") from None
     if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
         raise ConfigError(f"{p}: a GX suite JSON object with an 'expectations' list is expected")
-    data = {k: v for k, v in data.items() if k in ("name", "expectations", "meta", "notes")}
-    data.setdefault("name", p.stem)
+    return [_user_expectation(p, i, item) for i, item in enumerate(data["expectations"])]
+
+
+_EXPECTATION_KEYS = ("type", "kwargs", "meta", "notes", "description", "severity")
+
+
+def _user_expectation(path: Path, index: int, item: Any) -> Any:
+    """Build one GX expectation object from its JSON form; ConfigError names what is wrong."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    where = f"{path}: expectation #{index + 1}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} is not a JSON object")
+    item = dict(item)
+    if "type" not in item and "expectation_type" in item:  # GX 0.x spelling
+        item["type"] = item.pop("expectation_type")
+    etype = item.get("type")
+    if not isinstance(etype, str) or not isinstance(item.get("kwargs", {}), dict):
+        raise ConfigError(f"{where} needs a 'type' string and a 'kwargs' object")
+    fields = {k: item[k] for k in _EXPECTATION_KEYS if k in item}
+    fields.setdefault("kwargs", {})
     try:
-        suite = gx.ExpectationSuite(**data)
-    except Exception as exc:  # GX raises many classes for a bad suite
-        raise ConfigError(f"{p}: not a valid great-expectations suite ({type(exc).__name__})") from None
-    return list(suite.expectations)
+        return ExpectationConfiguration(**fields).to_domain_obj()
+    except Exception as exc:  # noqa: BLE001 - GX raises GX, pydantic and value errors here
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            try:
+                locs = sorted({".".join(str(x) for x in e.get("loc", ())) for e in errors()})
+            except Exception:  # noqa: BLE001
+                locs = []
+            detail = f"invalid arguments ({', '.join(locs)})" if locs else "invalid arguments"
+        elif "NotFound" in type(exc).__name__:
+            detail = "unknown expectation type"
+        else:
+            detail = type(exc).__name__
+        raise ConfigError(f"{where} ({etype}) is not a valid great-expectations "
+                          f"expectation: {detail}") from None
 
 
 def _ftprep_meta(exp: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
@@ -696,6 +728,26 @@ def _ids_from_index_list(index_list: Any) -> list[str]:
     return ids
 
 
+_MISSING_COLUMN = re.compile(r'The column "([^"]{1,100})" in BatchData does not exist')
+
+
+def _exception_summary(info: Any) -> str | None:
+    """One line for an expectation that raised; names a missing column, never data values."""
+    if not isinstance(info, Mapping):
+        return None
+    found: list[Mapping[str, Any]] = []
+    if info.get("raised_exception"):
+        found.append(info)
+    found.extend(v for v in info.values() if isinstance(v, Mapping) and v.get("raised_exception"))
+    if not found:
+        return None
+    for item in found:
+        m = _MISSING_COLUMN.search(str(item.get("exception_message", "")))
+        if m:
+            return f"column {m.group(1)!r} does not exist in the stats frame"
+    return "the expectation could not be evaluated (wrong column type or arguments?)"
+
+
 def _normalise(
     res: Any, spec: _Spec | None, severity: str, name: str, source: str,
     checked: pd.DataFrame,
@@ -704,11 +756,8 @@ def _normalise(
     kwargs = dict(cfg.kwargs)
     column = kwargs.get("column")
     result = res.result or {}
-    exc_info = getattr(res, "exception_info", None) or {}
-    raised = bool(exc_info.get("raised_exception")) if isinstance(exc_info, Mapping) else False
-    error = None
-    if raised:
-        error = "the expectation could not be evaluated (missing column or wrong type?)"
+    error = _exception_summary(getattr(res, "exception_info", None))
+    raised = error is not None
     unexpected = int(result.get("unexpected_count") or 0)
     if "observed_value" in result:
         observed = _safe_observed(result.get("observed_value"))
@@ -724,11 +773,14 @@ def _normalise(
             ids = [str(x) for x in flagged.head(MAX_EXAMPLE_IDS)]
     elif spec is not None and spec.gx_class == "ExpectColumnSumToBeBetween":
         unexpected = 0  # a table-level figure: no row is "the" failing one
+    success = bool(res.success) and not raised
+    if spec is not None and spec.flag_column is not None and len(checked) == 0:
+        success, error = True, None  # a share of nothing: nothing to warn about
     return CheckResult(
         expectation=str(cfg.type),
         column=str(column) if isinstance(column, str) else None,
         severity=severity,
-        success=bool(res.success) and not raised,
+        success=success,
         observed_value=observed,
         unexpected_count=unexpected,
         example_ids=ids,
