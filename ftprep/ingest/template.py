@@ -399,7 +399,7 @@ class _Builder:
         else:
             for role in shorthand:
                 out.append(MessageTemplate(role, self._fmt(d, role, required=True)))  # type: ignore[arg-type]
-        if not any(m.role != "system" for m in out):
+        if not any(m.role == "user" for m in out):
             raise self.fail("user", f"a {kind} template needs a user message (user = \"...\" or [[messages]])")
         return tuple(out)
 
@@ -462,8 +462,8 @@ def compile_format(
             raise fail(key, f"nested fields in a format spec are not supported (in field '{name}')")
         optional = name.endswith("?")
         bare = name[:-1] if optional else name
-        if not bare.strip() or bare.isdigit():
-            raise fail(key, "empty or positional field: name a column, e.g. {description}")
+        if not bare.strip():
+            raise fail(key, "empty field {}: name a column, e.g. {description}")
         path = aliases.get(bare, (bare,))
         parts.append(FieldRef(bare, path, optional, spec or ""))
     return FormatString(key, tuple(parts))
