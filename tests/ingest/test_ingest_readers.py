@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from ftprep.errors import ConfigError, InputError, UsageError
-from ftprep.ingest import convert, detect_delimiter, detect_encoding, detect_format, iter_converted, parse_template
+from ftprep.ingest import (
+    convert,
+    detect_delimiter,
+    detect_encoding,
+    detect_format,
+    iter_converted,
+    parse_template,
+)
 from ftprep.ingest import readers as readers_mod
 from ftprep.ingest.readers import iter_json_array
 from ftprep.ingest.sniff import _scan_encoding
