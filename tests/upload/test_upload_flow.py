@@ -209,3 +209,21 @@ def test_secret_never_sent_anywhere_but_the_auth_header(outdir: Path, service: F
         assert SECRET.encode() not in f.content
     for job in service.jobs.values():
         assert SECRET not in json.dumps(job.body)
+
+
+def test_azure_entra_id_token_from_env(outdir: Path, service: FakeService,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", SECRET)
+    report = upload(outdir, endpoint=service.base_url, **FAST)
+    assert report.auth == "entra-id token (AZURE_OPENAI_AD_TOKEN)"
+    assert all(s.auth == "bearer" for s in service.seen)
+    assert SECRET not in json.dumps(read_receipt(outdir))
+
+
+def test_caller_supplied_client(outdir: Path, service: FakeService) -> None:
+    import openai
+
+    client = openai.AzureOpenAI(azure_endpoint=service.base_url, api_version="2024-10-21",
+                                api_key=SECRET, max_retries=0)
+    report = upload(outdir, client=client, **FAST)
+    assert report.ok and report.auth == "caller's client" and len(service.uploads()) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,10 +163,10 @@ def test_refuses_non_jsonl_and_lists_every_rule(outdir: Path, service: FakeServi
 def test_refuses_oversized_file(outdir: Path, service: FakeService, azure_env: str,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # The rule, not the disk: lower the limit below this training file's size.
-    import ftprep.upload
-
+    # The module itself (``ftprep.upload`` may be re-exported as the function).
+    module = importlib.import_module("ftprep.upload")
     size = (outdir / "train.jsonl").stat().st_size
-    monkeypatch.setattr(ftprep.upload, "MAX_FILE_BYTES", size - 1)
+    monkeypatch.setattr(module, "MAX_FILE_BYTES", size - 1)
     err = _refused(outdir, azure_env)
     assert err.rules == [f"service: train file is {size} bytes, over the 512 MB per-file limit "
                          "(split the data or use Azure's Blob import)"]
