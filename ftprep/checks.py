@@ -222,6 +222,23 @@ class CheckResult:
     source: str = "default"
     error: str | None = None
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckResult:
+        """Rebuild a result from :meth:`to_dict` output (e.g. a manifest's ``checks``)."""
+        return cls(
+            expectation=str(d.get("expectation", "")),
+            column=d.get("column"),
+            severity=str(d.get("severity", "error")),
+            success=bool(d.get("success")),
+            observed_value=d.get("observed_value"),
+            unexpected_count=int(d.get("unexpected_count") or 0),
+            example_ids=[str(x) for x in d.get("example_ids") or []][:MAX_EXAMPLE_IDS],
+            name=str(d.get("name") or ""),
+            description=str(d.get("description") or ""),
+            source=str(d.get("source") or "default"),
+            error=d.get("error"),
+        )
+
     @property
     def failed_error(self) -> bool:
         return not self.success and self.severity == "error"
@@ -277,6 +294,18 @@ class ChecksReport:
             "settings": self.settings,
             "results": [r.to_dict() for r in self.results],
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ChecksReport:
+        """Rebuild a report from :meth:`to_dict` output (e.g. ``manifest["checks"]``)."""
+        return cls(
+            success=bool(d.get("success")),
+            results=[CheckResult.from_dict(r) for r in d.get("results") or []],
+            seconds=float(d.get("seconds") or 0.0),
+            settings=dict(d.get("settings") or {}),
+            gx_version=str(d.get("gx_version") or ""),
+            rows_checked=int(d.get("rows_checked") or 0),
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The results as a DataFrame (one row per expectation)."""
