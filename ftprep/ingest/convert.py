@@ -201,7 +201,8 @@ class ConvertReport:
         }
 
     def summary(self) -> str:
-        det = ", ".join(f"{k}={v!r}" for k, v in self.detected.items() if k != "columns")
+        det = ", ".join(f"{k}={v!r}" for k, v in self.detected.items()
+                        if k not in ("columns", "record_start"))
         return (
             f"{self.source}: {self.rows_in} rows -> {self.examples_out} {self.kind} examples, "
             f"{self.rejected_count} rejected ({det})"

@@ -362,15 +362,17 @@ def _object_rows(values: Iterator[Any], unit: str) -> Iterator[tuple[int, Row | 
         if isinstance(value, dict):
             yield number, value
         else:
-            yield number, Problem("row_shape", f"{unit} {number} is a {_json_type(value)}, not an object")
+            yield number, Problem("row_shape", f"{unit} {number} is {_json_type(value)}, not an object")
 
 
 def _json_type(value: Any) -> str:
+    """``a string``, ``an array``, ``null``... for messages (the type only, never the value)."""
     if value is None:
         return "null"
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}.get(
+    name = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}.get(
         type(value), type(value).__name__
     )
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
 def iter_json_array(fh: TextIO, path: str, chunk: int = 1 << 16) -> Iterator[Any]:
@@ -465,7 +467,7 @@ def _jsonl_rows(path: str) -> Iterator[tuple[int, Row | Problem]]:
             f = rec.findings[0]
             yield number, Problem(f.code, f"line {number}: {f.message}")
         elif not isinstance(rec.obj, dict):
-            yield number, Problem("row_shape", f"line {number} is a {_json_type(rec.obj)}, not an object")
+            yield number, Problem("row_shape", f"line {number} is {_json_type(rec.obj)}, not an object")
         else:
             yield number, rec.obj
 
