@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from .golden_cases import CASES, TEMPLATES, Case, run_case
 DATA = Path(__file__).resolve().parent / "data"
 EXPECTED = DATA / "expected"
 SUPPORT = TEMPLATES / "support_chat.toml"
+NO_OPENPYXL = importlib.util.find_spec("openpyxl") is None
+PARAMS = [
+    pytest.param(c, id=c.name, marks=pytest.mark.skipif(
+        c.input.endswith(".xlsx") and NO_OPENPYXL, reason="needs openpyxl: pip install 'ftprep[excel]'"))
+    for c in CASES
+]
 
 
 def _template(case: Case) -> Path:
@@ -22,12 +29,12 @@ def _template(case: Case) -> Path:
     return local if local.exists() else TEMPLATES / case.template
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_golden_bytes(case: Case) -> None:
     assert run_case(case, DATA) == (EXPECTED / case.golden).read_bytes()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_rejected_rows_and_detection(case: Case, tmp_path: Path) -> None:
     report = convert(DATA / case.input, tmp_path / "out.jsonl", _template(case), **case.kwargs)
     assert tuple(f.line for f in report.rejected) == case.rejected_lines
@@ -37,7 +44,7 @@ def test_rejected_rows_and_detection(case: Case, tmp_path: Path) -> None:
         assert report.detected[key] == value
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_records_carry_source_and_canonical_raw(case: Case) -> None:
     records = [r for batch in iter_converted(DATA / case.input, _template(case), **case.kwargs) for r in batch]
     golden_lines = (EXPECTED / case.golden).read_bytes().splitlines()
@@ -103,3 +110,11 @@ def test_dataset_dict_round_trip_and_saved_to_disk(tmp_path: Path) -> None:
     assert [r.line for r in only_test] == [1, 2, 3]
     single = [r for b in iter_converted(full, SUPPORT) for r in b]
     assert len(single) == 6 and single[0].source == "<dataset>"
+
+
+def test_iterable_dataset_round_trip(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    full = datasets.Dataset.from_pandas(_crm_frame(), preserve_index=False)
+    report = convert(full.to_iterable_dataset(), tmp_path / "c.jsonl", SUPPORT, batch_size=4)
+    assert (tmp_path / "c.jsonl").read_bytes() == (EXPECTED / "crm.chat.jsonl").read_bytes()
+    assert [f.line for f in report.rejected] == [3, 5]

@@ -268,6 +268,7 @@ def test_log_record_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.Monk
 # -- Excel, Parquet, objects ---------------------------------------------------------------
 
 def test_excel_sheet_selection(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
     t = parse_template('user = "{id}"\nassistant = "{amount}"')
     with pytest.raises(UsageError, match="no sheet 'Nope' \\(sheets: About, Tickets, Orders\\)"):
         records(DATA / "tickets.xlsx", t, sheet="Nope")
@@ -283,6 +284,7 @@ def test_excel_without_openpyxl_gives_install_hint(monkeypatch: pytest.MonkeyPat
 
 
 def test_corrupt_binary_inputs(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
     (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(InputError, match="Excel workbook"):
         records(tmp_path / "bad.xlsx", QA)
