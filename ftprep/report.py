@@ -201,16 +201,23 @@ def _short(n: float) -> str:
 def token_histogram_svg(tokens: Sequence[int], limit: int, split: str, bins: int = 28) -> str:
     """Histogram of tokens per example on log-spaced bins, with the model limit marked."""
     values = [max(int(t), 0) for t in tokens]
-    top = max([limit, *values]) * 1.05
-    edges = [math.exp(math.log(top) * i / bins) for i in range(bins + 1)]
-    edges[0] = 0.0
+    top = max([limit, *values, 2]) * 1.05
+    positive = [v for v in values if v > 0]
+    # Start a decade below the smallest example so the bulk of the data gets most bins.
+    low = 10 ** math.floor(math.log10(min(positive))) if positive else 1
+    low = max(1, min(low, limit // 10 or 1))
+    span = math.log(top) - math.log(low)
+
+    def edge(i: int) -> float:
+        return math.exp(math.log(low) + span * i / bins)
+
     counts = [0] * bins
     for v in values:
-        i = 0 if v <= 1 else min(int(math.log(v) / math.log(top) * bins), bins - 1)
+        i = 0 if v <= low else min(int((math.log(v) - math.log(low)) / span * bins), bins - 1)
         counts[i] += 1
-    bars = [Bar(_short(edges[i]), c, f"{_short(edges[i])}-{_short(edges[i + 1])} tokens: {c:,}")
+    bars = [Bar(_short(edge(i)), c, f"{_short(edge(i))}-{_short(edge(i + 1))} tokens: {c:,}")
             for i, c in enumerate(counts)]
-    pos = math.log(limit) / math.log(top) * bins if limit > 1 else 0.0
+    pos = (math.log(limit) - math.log(low)) / span * bins if limit > 1 else 0.0
     over = sum(1 for v in values if v > limit)
     title = f"{split}: tokens per example ({len(values):,} examples, {over:,} over the limit)"
     return bar_chart_svg(bars, title=title, x_label="tokens per example (log scale)",
