@@ -645,7 +645,6 @@ def read_receipt(outdir: str | os.PathLike[str]) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
-        log.warning("%s cannot be read; ignoring it", path)
         return None
     return data if isinstance(data, dict) else None
 
@@ -1087,8 +1086,11 @@ def upload(
         warnings=list(plan.warnings), started_at=started,
     )
     for w in report.warnings:
-        log.warning("%s", w)
+        log.info("warning: %s", w)
     previous = read_receipt(plan.outdir)
+    if previous is None and (plan.outdir / RECEIPT_NAME).exists():
+        report.warnings.append(f"{RECEIPT_NAME} could not be read; it will be replaced "
+                               "(earlier uploads are still found on the service by name)")
     earlier_files = _receipt_files(previous, provider, target.endpoint_host)
     earlier_jobs = _receipt_jobs(previous, provider, target.endpoint_host)
     by_role = {f.role: f for f in plan.files}

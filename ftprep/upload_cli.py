@@ -15,27 +15,31 @@ from typing import Any, NoReturn
 
 import click
 
-from .errors import EXIT_DATA, EXIT_OK, EXIT_USAGE, FtprepError, UploadError, UsageError
+from .errors import EXIT_DATA, EXIT_USAGE, FtprepError, UploadError, UsageError
 
 SCHEMA_VERSION = 1
 TRAINING_TYPES = ("standard", "globalstandard", "developer")
+
+
+def _exit(code: int) -> NoReturn:
+    # SystemExit, not ctx.exit(): ftprep.cli.main runs click with standalone_mode=False,
+    # where ctx.exit(n) only becomes a return value and the exit code would be lost.
+    raise SystemExit(code)
 
 
 def _err(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _finish(ctx: click.Context, as_json: bool, payload: dict[str, Any], lines: list[str],
-            code: int) -> NoReturn:
+def _finish(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
     if as_json:
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    elif code == EXIT_OK:
+    else:
         for line in lines:
             click.echo(line)
-    ctx.exit(code)
 
 
-def _fail(ctx: click.Context, as_json: bool, exc: FtprepError) -> NoReturn:
+def _fail(as_json: bool, exc: FtprepError) -> NoReturn:
     from .upload import UploadRefused
 
     rules = exc.rules if isinstance(exc, UploadRefused) else []
@@ -49,7 +53,7 @@ def _fail(ctx: click.Context, as_json: bool, exc: FtprepError) -> NoReturn:
     payload = {"schema_version": SCHEMA_VERSION, "ok": False, "error": str(exc), "refused": rules}
     if as_json:
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    ctx.exit(code)
+    _exit(code)
 
 
 def _parse_metadata(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -100,8 +104,7 @@ def _parse_metadata(pairs: tuple[str, ...]) -> dict[str, str]:
               help="Upload even though the run did not pseudonymize (recorded in the receipt).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-@click.pass_context
-def upload(ctx: click.Context, outdir: Path, provider: str, endpoint: str | None,
+def upload(outdir: Path, provider: str, endpoint: str | None,
            api_version: str | None, wait: bool, timeout: float, wait_timeout: float,
            max_retries: int, dry_run: bool, create_job: bool, model: str | None,
            suffix: str | None, n_epochs: int | None, batch_size: int | None,
@@ -130,13 +133,13 @@ def upload(ctx: click.Context, outdir: Path, provider: str, endpoint: str | None
             progress=show,
         )
     except FtprepError as exc:
-        _fail(ctx, as_json, exc)
+        _fail(as_json, exc)
     for warning in report.warnings:
         _err(f"warning: {warning}")
     lines = report.summary_lines()
     if dry_run and report.job is not None:
         lines.append("  job request: " + json.dumps(report.job.request, ensure_ascii=False))
-    _finish(ctx, as_json, report.to_dict(), lines, EXIT_OK)
+    _finish(as_json, report.to_dict(), lines)
 
 
 @click.group("jobs")
@@ -158,8 +161,7 @@ def jobs() -> None:
               show_default=True, metavar="S")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.pass_context
-def status(ctx: click.Context, job_id: str, outdir: Path | None, provider: str | None,
+def status(job_id: str, outdir: Path | None, provider: str | None,
            endpoint: str | None, api_version: str | None, events: int, timeout: float,
            max_retries: int, as_json: bool) -> None:
     """Show the state, error and recent events of fine-tuning job JOB_ID."""
@@ -177,9 +179,9 @@ def status(ctx: click.Context, job_id: str, outdir: Path | None, provider: str |
                             api_version=api_version, events=events, timeout=timeout,
                             max_retries=max_retries)
     except FtprepError as exc:
-        _fail(ctx, as_json, exc)
+        _fail(as_json, exc)
     # A failed job is reported (exit 0): the query itself succeeded.
-    _finish(ctx, as_json, report.to_dict(), report.summary_lines(), EXIT_OK)
+    _finish(as_json, report.to_dict(), report.summary_lines())
 
 
 def main() -> None:  # pragma: no cover - for `python -m ftprep.upload_cli` during development

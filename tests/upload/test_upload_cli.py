@@ -138,3 +138,21 @@ def test_no_secret_in_any_output_receipt_or_log(outdir: Path, service: FakeServi
     for text in [*outputs, logs, files]:
         assert SECRET not in text
     assert caplog.records  # the check above did see log records
+
+
+def test_exit_codes_through_the_ftprep_entry_point(outdir: Path, service: FakeService,
+                                                   azure_env: str) -> None:
+    """`ftprep upload` via ftprep.cli.main (click standalone_mode=False) keeps the exit codes."""
+    from ftprep.cli import main
+
+    def code_of(args: list[str]) -> int:
+        with pytest.raises(SystemExit) as info:
+            main(args)
+            raise SystemExit(0)
+        return int(info.value.code or 0)
+
+    assert code_of(["upload", str(outdir), "--endpoint", azure_env, "--dry-run"]) == 0
+    assert code_of(["upload", str(outdir), "--endpoint", azure_env, "--create-job"]) == 2
+    edit_manifest(outdir, lambda m: m.update(verdict="failed"))
+    assert code_of(["upload", str(outdir), "--endpoint", azure_env, "--dry-run"]) == 1
+    assert service.seen == []

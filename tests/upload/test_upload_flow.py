@@ -227,3 +227,29 @@ def test_caller_supplied_client(outdir: Path, service: FakeService) -> None:
                                 api_key=SECRET, max_retries=0)
     report = upload(outdir, client=client, **FAST)
     assert report.ok and report.auth == "caller's client" and len(service.uploads()) == 2
+
+
+def test_corrupt_receipt_falls_back_to_service_listing(outdir: Path, service: FakeService,
+                                                        azure_env: str) -> None:
+    upload(outdir, endpoint=azure_env, **FAST)
+    (outdir / RECEIPT_NAME).write_text("{not json")
+    n = len(service.uploads())
+    report = upload(outdir, endpoint=azure_env, **FAST)
+    assert len(service.uploads()) == n
+    assert [f.action for f in report.files] == ["reuse-service", "reuse-service"]
+    assert any("could not be read" in w for w in report.warnings)
+    assert read_receipt(outdir) is not None
+
+
+def test_receipt_keeps_an_earlier_target(outdir: Path, service: FakeService, azure_env: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    upload(outdir, endpoint=azure_env, **FAST)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    second = upload(outdir, provider="openai", endpoint=f"{azure_env}/v1", **FAST)
+    # The receipt is per target, so it is not trusted here; the fake keeps one store for both
+    # URL shapes, so the files are found on the service by name and size instead.
+    assert [f.action for f in second.files] == ["reuse-service", "reuse-service"]
+    receipt = read_receipt(outdir)
+    assert receipt is not None and receipt["provider"] == "openai"
+    assert receipt["previous"][0]["provider"] == "azure"
+    assert len(service.uploads()) == 2
