@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -103,14 +104,8 @@ def open_source(source: Any, opts: ReadOptions, detected: dict[str, Any]) -> Ite
     if fmt not in readers:
         raise UsageError(f"unknown format '{fmt}' (known: {', '.join(readers)})")
     if opts.fmt == "tsv" or fmt == "tsv":
-        opts = _replace(opts, delimiter=opts.delimiter or "\t", fmt="tsv")
+        opts = dataclasses.replace(opts, delimiter=opts.delimiter or "\t", fmt="tsv")
     return readers[fmt](path, opts, detected)
-
-
-def _replace(opts: ReadOptions, **changes: Any) -> ReadOptions:
-    values = {name: getattr(opts, name) for name in ReadOptions.__slots__}  # type: ignore[attr-defined]
-    values.update(changes)
-    return ReadOptions(**values)
 
 
 def _object_kind(source: Any) -> str | None:

@@ -78,7 +78,8 @@ def _head(path: str | os.PathLike[str], size: int = 512) -> bytes:
 
 
 def detect_encoding(path: str | os.PathLike[str]) -> str:
-    """``utf-8-sig`` / ``utf-16`` / ``utf-32`` by BOM; else ``utf-8`` if the whole file
+    """``utf-8-sig`` / ``utf-16`` / ``utf-32`` by BOM; ``utf-16-le`` / ``-be`` when every
+    other byte of the first KiB is NUL; else ``utf-8`` if the whole file
     decodes as UTF-8, else ``cp1252``, else ``latin-1`` (which never fails).
 
     The check reads the whole file once in 1 MiB chunks (bounded memory), so a
@@ -93,7 +94,23 @@ def detect_encoding(path: str | os.PathLike[str]) -> str:
         if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
             return "utf-16"
         fh.seek(0)
+        bomless = _utf16_without_bom(fh.read(1024))
+        if bomless:
+            return bomless
+        fh.seek(0)
         return _scan_encoding(iter(lambda: fh.read(_CHUNK), b""))
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """Mostly-ASCII UTF-16 text has a NUL in every other byte: ``utf-16-le`` / ``utf-16-be``."""
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _scan_encoding(chunks: Iterable[bytes]) -> str:

@@ -78,6 +78,9 @@ def test_detect_format_refusals(tmp_path: Path) -> None:
         ("\ufeffq,a\n".encode(), "utf-8-sig"),
         ("q,a\n".encode("utf-16"), "utf-16"),
         ("q,a\n".encode("utf-32"), "utf-32"),
+        ("q,a\nZoë,x\n".encode("utf-16-le"), "utf-16-le"),
+        ("q,a\nZoë,x\n".encode("utf-16-be"), "utf-16-be"),
+        (b"q,a\nx\x00,y\n", "utf-8"),
         (b"", "utf-8"),
     ],
 )
