@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import ahocorasick
 import phonenumbers
 
 from .config import PseudonymizeConfig
@@ -83,27 +84,6 @@ HOST_RE = re.compile(
     r"(?<![\w@./:-])(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-]|\.[A-Za-z0-9])"
 )
-SECRET_RE = re.compile(
-    "|".join(
-        (
-            # key=value secrets in connection strings and URLs: only the value is a secret
-            r"(?i:(?<![\w])(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd"
-            r"|sig|client_secret|api[_-]?key|access[_-]?token|secret)\s*=\s*)"
-            r"(?P<kv>[^;&\s\"'<>]{3,})",
-            r"(?i:\bBearer\s+)(?P<bearer>[A-Za-z0-9._~+/=-]{16,})",
-            r"(?i:\bBasic\s+)(?P<basic>[A-Za-z0-9+/]{12,}={0,2})",
-            r"(?P<jwt>\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})",
-            r"(?P<pem>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----)",
-            r"(?P<apikey>\b(?:sk-(?:proj-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}"
-            r"|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}"
-            r"|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
-            r"|glpat-[A-Za-z0-9_-]{20,})\b)",
-            # a bare 88-character storage account key (base64 of 64 bytes)
-            r"(?<![A-Za-z0-9+/])(?P<b64key>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])",
-        )
-    ),
-    re.DOTALL,
-)
 _VERSION_BEFORE = re.compile(
     r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bfirmware|\bagent|\bkernel|\bos)\s*[:=#]?\s*$",
     re.IGNORECASE,
@@ -161,7 +141,7 @@ def special_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return True
     if isinstance(ip, ipaddress.IPv4Address):
         return ip.is_reserved or any(ip in net for net in _DOC_V4) or str(ip) == "168.63.129.16"
-    return ip in _DOC_V6 or ip.is_reserved and not ip.is_private
+    return ip in _DOC_V6 or ip.is_site_local
 
 
 _DOC_V4 = (
@@ -216,6 +196,7 @@ class Detector:
     def __init__(self, config: PseudonymizeConfig) -> None:
         self.config = config
         self.enabled = frozenset(config.entities)
+        self._digit_types = bool(self.enabled & {"PHONE", "CREDIT_CARD", "US_SSN"})
         self.allow_values = BUILTIN_ALLOW_VALUES | {v.lower() for v in config.allow_values}
         self.allow_re = (
             re.compile("|".join(f"(?:{p})" for p in config.allow_patterns))
@@ -232,38 +213,40 @@ class Detector:
 
     # -- detection ------------------------------------------------------------------------
     def detect(self, text: str) -> list[Span]:
-        """Candidate spans of every enabled type (validated, overlapping allowed)."""
+        """Candidate spans of every enabled type (validated, overlapping allowed).
+
+        Each detector starts from a cheap anchor (a literal such as ``@``, ``://``, ``-hhhh-``,
+        a dot before a TLD, a colon, a digit cluster) found by C code, and only then runs its
+        validating pattern around the anchor.
+        """
         out: list[Span] = []
         on = self.enabled
-        has_digit = _HAS_DIGIT.search(text) is not None
         if "SECRET" in on:
             self._secrets(text, out)
         if "@" in text and "EMAIL" in on:
             self._emails(text, out)
         if "://" in text and "URL" in on:
             self._urls(text, out)
-        if has_digit:
-            if "-" in text:
-                if "AZURE_RESOURCE_ID" in on and ("ubscriptions/" in text or "UBSCRIPTIONS/" in text):
-                    self._azure_ids(text, out)
-                if "GUID" in on:
-                    self._guids(text, out)
-                if "US_SSN" in on:
-                    self._ssns(text, out)
-            if "." in text and "IPV4" in on:
+        if "-" in text:
+            if "AZURE_RESOURCE_ID" in on and ("ubscriptions/" in text or "UBSCRIPTIONS/" in text):
+                self._azure_ids(text, out)
+            if "GUID" in on:
+                self._guids(text, out)
+            if "MAC" in on:
+                self._dash_macs(text, out)
+        if "." in text:
+            if "IPV4" in on:
                 self._ipv4(text, out)
-            if ":" in text and "IPV6" in on:
-                self._ipv6(text, out)
-            if "MAC" in on and (":" in text or "-" in text or "." in text):
-                self._macs(text, out)
-            if "CREDIT_CARD" in on:
-                self._cards(text, out)
-            if "IBAN" in on:
-                self._ibans(text, out)
-            if "PHONE" in on:
-                self._phones(text, out)
-        if "." in text and "HOSTNAME" in on:
-            self._hosts(text, out)
+            if "HOSTNAME" in on:
+                self._hosts(text, out)
+            if "MAC" in on:
+                self._dot_macs(text, out)
+        if ":" in text and ("IPV6" in on or "MAC" in on):
+            self._colon_tokens(text, out)
+        if "IBAN" in on:
+            self._ibans(text, out)
+        if self._digit_types:
+            self._digit_clusters(text, out)
         return out
 
     def spans(self, text: str) -> list[Span]:
@@ -275,30 +258,52 @@ class Detector:
 
     # -- individual detectors -------------------------------------------------------------
     def _secrets(self, text: str, out: list[Span]) -> None:
-        for m in SECRET_RE.finditer(text):
-            kind = m.lastgroup or "secret"
-            start, end = m.span(kind)
-            value = text[start:end]
-            if kind == "kv" and value.startswith(("[", "<", "$", "{", "%")):
-                continue  # already a placeholder / template variable
-            out.append(Span(start, end, "SECRET", kind))
+        rules: set[int] = set()
+        for _end, idx in _SECRET_GATES.iter(text.lower()):
+            rules.add(idx)
+        for i in sorted(rules):
+            gate, rx = _SECRET_RULES[i]
+            gate = gate.split("|", 1)[0]
+            for m in rx.finditer(text):
+                start, end = m.span("v")
+                value = text[start:end]
+                if value.startswith(("[", "<", "$", "{", "%")) or value == self.config.secret_marker:
+                    continue  # already a placeholder / template variable
+                out.append(Span(start, end, "SECRET", gate))
 
     def _emails(self, text: str, out: list[Span]) -> None:
-        for m in EMAIL_RE.finditer(text):
-            local = m.group().split("@", 1)[0]
-            if ".." in local:
-                continue
-            out.append(Span(m.start(), m.end(), "EMAIL", keep=self.allowed(m.group())))
+        at = text.find("@")
+        while at >= 0:
+            m = _EMAIL_DOMAIN.match(text, at + 1)
+            if m:
+                lm = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
+                if lm:
+                    start = lm.start()
+                    while start < at and not text[start].isalnum():
+                        start += 1
+                    local = text[start:at]
+                    if local and ".." not in local and (start == 0 or text[start - 1] not in "@"):
+                        value = text[start : m.end()]
+                        out.append(Span(start, m.end(), "EMAIL", keep=self.allowed(value)))
+            at = text.find("@", at + 1)
 
     def _urls(self, text: str, out: list[Span]) -> None:
-        for m in URL_RE.finditer(text):
-            end = m.end()
-            while end > m.start() and text[end - 1] in ".,;:!?)]'\"":
-                if text[end - 1] == ")" and text.count("(", m.start(), end) > text.count(")", m.start(), end - 1):
-                    break
-                end -= 1
-            if end - m.start() > 8:
-                out.append(Span(m.start(), end, "URL", keep=self.allowed(text[m.start() : end])))
+        i = text.find("://")
+        while i >= 0:
+            sm = _URL_SCHEME.search(text, max(0, i - 10), i)
+            if sm and sm.group().lower() in _SCHEMES:
+                rm = _URL_REST.match(text, i + 3)
+                if rm:
+                    start, end = sm.start(), rm.end()
+                    while end > i + 3 and text[end - 1] in ".,;:!?)]'\"":
+                        if text[end - 1] == ")" and text.count("(", start, end) > text.count(")", start, end - 1):
+                            break
+                        end -= 1
+                    if end > i + 4:
+                        out.append(Span(start, end, "URL", keep=self.allowed(text[start:end])))
+                    i = text.find("://", end)
+                    continue
+            i = text.find("://", i + 3)
 
     def _azure_ids(self, text: str, out: list[Span]) -> None:
         for m in AZURE_ID_RE.finditer(text):
@@ -308,64 +313,138 @@ class Detector:
             out.append(Span(m.start(), end, "AZURE_RESOURCE_ID"))
 
     def _guids(self, text: str, out: list[Span]) -> None:
-        for m in GUID_RE.finditer(text):
-            start, end = m.span()
-            value = m.group()
-            if value.startswith("{") != value.endswith("}"):
-                # unbalanced brace: the brace is not part of the GUID
-                if value.startswith("{"):
-                    start += 1
-                else:
-                    end -= 1
+        n = len(text)
+        for m in _GUID_ANCHOR.finditer(text):
+            start, end = m.start() - 8, m.end() + 12
+            if start < 0 or end > n:
+                continue
+            if not _HEX8.fullmatch(text, start, m.start()) or not _HEX12.fullmatch(text, m.end(), end):
+                continue
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "-"):
+                continue
+            if end < n and (text[end].isalnum() or text[end] == "-"):
+                continue
+            if start > 0 and text[start - 1] == "{" and end < n and text[end] == "}":
+                start, end = start - 1, end + 1
             core = text[start:end].strip("{}").lower()
             keep = core in WELL_KNOWN_GUIDS or self.allowed(core)
             out.append(Span(start, end, "GUID", guid_context(text, start), keep))
 
-    def _ssns(self, text: str, out: list[Span]) -> None:
-        for m in SSN_RE.finditer(text):
-            if ssn_ok(m.group()):
-                out.append(Span(m.start(), m.end(), "US_SSN", keep=self.allowed(m.group())))
-
     def _ipv4(self, text: str, out: list[Span]) -> None:
-        for m in IPV4_RE.finditer(text):
-            value = m.group()
+        n = len(text)
+        for m in _IPV4_ANCHOR.finditer(text):
+            start = m.start()
+            while start > 0 and text[start - 1].isdigit() and m.start() - start < 3:
+                start -= 1
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+                continue
+            fm = _IPV4_FULL.match(text, start)
+            if not fm:
+                continue
+            end = fm.end()
+            if end < n and (text[end].isalnum() or text[end] == "_" or
+                            (text[end] == "." and end + 1 < n and text[end + 1].isdigit())):
+                continue
+            value = fm.group()
             try:
                 ip = ipaddress.IPv4Address(value)
             except ValueError:
                 continue
-            if self.config.version_context and _VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+            if self.config.version_context and _VERSION_BEFORE.search(text, max(0, start - 12), start):
                 continue
             keep = (self.config.keep_special_ips and special_ip(ip)) or self.allowed(value)
-            out.append(Span(m.start(), m.end(), "IPV4", keep=keep))
+            out.append(Span(start, end, "IPV4", keep=keep))
 
-    def _ipv6(self, text: str, out: list[Span]) -> None:
-        for m in IPV6_RE.finditer(text):
-            value = m.group()
-            if value.count(":") < 2 or len(value) < 3:
+    def _colon_tokens(self, text: str, out: list[Span]) -> None:
+        """IPv6 addresses and colon-separated MACs, from ``:h:`` anchors."""
+        n = len(text)
+        last_end = -1
+        want_v6 = "IPV6" in self.enabled
+        want_mac = "MAC" in self.enabled
+        for m in _COLON_ANCHOR.finditer(text):
+            if m.start() < last_end:
+                continue
+            start = m.start()
+            while start > 0 and text[start - 1] in _V6_CHARS:
+                start -= 1
+            end = m.end()
+            while end < n and text[end] in _V6_CHARS:
+                end += 1
+            last_end = end
+            # trailing '.' or ':' belongs to the sentence
+            while end > start and text[end - 1] in ".:" and not text[start:end].endswith("::"):
+                end -= 1
+            while start < end and text[start] == "." :
+                start += 1
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_:"):
+                continue
+            if end < n and (text[end].isalnum() or text[end] == "_"):
+                continue
+            value = text[start:end]
+            if want_mac and _MAC_COLON.fullmatch(value):
+                self._mac(value, start, end, out)
+                continue
+            if not want_v6 or value.count(":") < 2 or ("::" not in value and value.count(":") != 7 and "." not in value):
                 continue
             try:
                 ip = ipaddress.IPv6Address(value)
             except ValueError:
                 continue
-            keep = (self.config.keep_special_ips and special_ip(ip)) or self.allowed(value)
-            out.append(Span(m.start(), m.end(), "IPV6", keep=keep))
+            groups = sum(1 for g in re.split(r"[:.]", value) if g)
+            special = special_ip(ip)
+            if groups < 3 and not special:
+                continue  # "a::b" is a C++ scope far more often than an address
+            keep = (self.config.keep_special_ips and special) or self.allowed(value)
+            out.append(Span(start, end, "IPV6", keep=keep))
 
-    def _macs(self, text: str, out: list[Span]) -> None:
-        for m in MAC_RE.finditer(text):
-            hexdigits = re.sub(r"[^0-9A-Fa-f]", "", m.group()).lower()
-            keep = hexdigits in ("000000000000", "ffffffffffff") or self.allowed(m.group())
-            out.append(Span(m.start(), m.end(), "MAC", keep=keep))
+    def _mac(self, value: str, start: int, end: int, out: list[Span]) -> None:
+        hexdigits = re.sub(r"[^0-9A-Fa-f]", "", value).lower()
+        keep = hexdigits in ("000000000000", "ffffffffffff") or self.allowed(value)
+        out.append(Span(start, end, "MAC", keep=keep))
 
-    def _cards(self, text: str, out: list[Span]) -> None:
-        for m in CARD_RE.finditer(text):
-            value = m.group()
-            digits = value.replace(" ", "").replace("-", "")
-            if not 13 <= len(digits) <= 19 or digits[0] not in "23456" or not luhn_ok(digits):
+    def _dash_macs(self, text: str, out: list[Span]) -> None:
+        for m in _MAC_DASH_ANCHOR.finditer(text):
+            start = m.start() - 2
+            if start < 0:
                 continue
-            seps = {c for c in value if not c.isdigit()}
-            if len(seps) > 1:
+            fm = _MAC_DASH.match(text, start)
+            if fm and _bounded(text, start, fm.end(), "-:"):
+                self._mac(fm.group(), start, fm.end(), out)
+
+    def _dot_macs(self, text: str, out: list[Span]) -> None:
+        for m in _MAC_DOT_ANCHOR.finditer(text):
+            start = m.start() - 4
+            if start < 0:
                 continue
-            out.append(Span(m.start(), m.end(), "CREDIT_CARD", keep=self.allowed(value)))
+            fm = _MAC_DOT.match(text, start)
+            if fm and _bounded(text, start, fm.end(), ".:-"):
+                self._mac(fm.group(), start, fm.end(), out)
+
+    def _hosts(self, text: str, out: list[Span]) -> None:
+        last_end = -1
+        for m in _TLD_ANCHOR.finditer(text):
+            tld = m.group()[1:].lower()
+            if tld not in _ALL_TLDS or m.start() < last_end:
+                continue
+            start = m.start()
+            while start > 0 and text[start - 1] in _HOST_CHARS:
+                start -= 1
+            while start < m.start() and text[start] in ".-":
+                start += 1
+            if start > 0 and text[start - 1] == "*" and text[start] == ".":
+                start -= 1
+            if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:"):
+                continue
+            end = m.end()
+            if end < len(text) and text[end] == "." and end + 1 < len(text) and text[end + 1].isalnum():
+                continue
+            value = text[start:end]
+            if not _HOST_FULL.fullmatch(value) or not hostname_tld_ok(value):
+                continue
+            if value[0].isupper() and value.startswith(("Microsoft.", "Azure.", "System.")):
+                continue  # provider / .NET namespace, not a host
+            last_end = end
+            out.append(Span(start, end, "HOSTNAME", keep=self.allowed(value)))
 
     def _ibans(self, text: str, out: list[Span]) -> None:
         for m in IBAN_RE.finditer(text):
@@ -373,41 +452,177 @@ class Detector:
             if iban_ok(compact):
                 out.append(Span(m.start(), m.end(), "IBAN", keep=self.allowed(m.group())))
 
-    def _phones(self, text: str, out: list[Span]) -> None:
-        region = self.config.default_region
-        for m in PHONE_RE.finditer(text):
-            value = m.group()
-            digits = sum(c.isdigit() for c in value)
-            if not 7 <= digits <= 17:
-                continue
-            if _DATE_RE.search(value):
-                continue
-            plus = value.startswith(("+", "00"))
-            punctuated = any(c in value for c in " .-()\u00a0")
-            if not plus and not punctuated and not _PHONE_CONTEXT.search(text, max(0, m.start() - 40), m.start()):
-                continue
-            if not plus and value.count(".") >= 2 and all(c.isdigit() or c == "." for c in value):
-                continue  # dotted numbers without a + are versions / IPs far more often
-            if not phone_valid(value, region):
-                continue
-            out.append(Span(m.start(), m.end(), "PHONE", keep=self.allowed(value)))
+    def _digit_clusters(self, text: str, out: list[Span]) -> None:
+        """PHONE, CREDIT_CARD and US_SSN, searched only inside runs of digits and separators."""
+        on = self.enabled
+        n = len(text)
+        for m in _DIGIT_CLUSTER.finditer(text):
+            start = m.start()
+            # pull in a leading "+", "(" or "+(" of a phone number
+            while start > 0 and text[start - 1] in "+(" and m.start() - start < 2:
+                start -= 1
+            lo, hi = max(0, start - 1), min(n, m.end() + 12)
+            if "US_SSN" in on:
+                for sm in SSN_RE.finditer(text, lo, hi):
+                    if ssn_ok(sm.group()):
+                        out.append(Span(sm.start(), sm.end(), "US_SSN", keep=self.allowed(sm.group())))
+            if "CREDIT_CARD" in on:
+                for cm in CARD_RE.finditer(text, lo, hi):
+                    if self._card_ok(text, cm.start(), cm.group()):
+                        out.append(Span(cm.start(), cm.end(), "CREDIT_CARD", keep=self.allowed(cm.group())))
+            if "PHONE" in on:
+                for pm in PHONE_RE.finditer(text, lo, hi):
+                    if self._phone_ok(text, pm.start(), pm.group()):
+                        out.append(Span(pm.start(), pm.end(), "PHONE", keep=self.allowed(pm.group())))
 
-    def _hosts(self, text: str, out: list[Span]) -> None:
-        for m in HOST_RE.finditer(text):
-            value = m.group()
-            if not hostname_tld_ok(value):
-                continue
-            keep = self.allowed(value)
-            if value[0].isupper() and value.startswith(("Microsoft.", "Azure.", "System.")):
-                continue  # provider / .NET namespace, not a host
-            out.append(Span(m.start(), m.end(), "HOSTNAME", keep=keep))
+    def _card_ok(self, text: str, start: int, value: str) -> bool:
+        digits = value.replace(" ", "").replace("-", "")
+        if not 13 <= len(digits) <= 19 or not card_brand_ok(digits) or not luhn_ok(digits):
+            return False
+        if len({c for c in value if not c.isdigit()}) > 1:
+            return False
+        # a bare number after "ticket", "case", "order"... is an id, not a card
+        return not (digits == value and _TICKET_BEFORE.search(text, max(0, start - 40), start))
+
+    def _phone_ok(self, text: str, start: int, value: str) -> bool:
+        digits = sum(c.isdigit() for c in value)
+        if not 7 <= digits <= 17 or _DATE_RE.search(value):
+            return False
+        plus = value.startswith(("+", "00"))
+        punctuated = any(c in value for c in " .-()\u00a0")
+        if not plus:
+            if not punctuated and not _PHONE_CONTEXT.search(text, max(0, start - 40), start):
+                return False
+            if _DOTTED_NUMBERS.fullmatch(value):
+                return False  # 1.2.3.4-like: versions and IPs, not phones
+            if _TICKET_BEFORE.search(text, max(0, start - 40), start):
+                return False
+        return phone_valid(value, self.config.default_region)
+
+
+def _build_secret_gates() -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for i, (gates, _rx) in enumerate(_SECRET_RULES):
+        for gate in gates.lower().split("|"):
+            auto.add_word(gate, i)
+    auto.make_automaton()
+    return auto
+
+
+def _bounded(text: str, start: int, end: int, seps: str) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in seps) and not (after.isalnum() or after in seps)
+
+
+def card_brand_ok(digits: str) -> bool:
+    """Issuer prefixes and lengths of the major card brands (ISO/IEC 7812 IIN ranges)."""
+    n = len(digits)
+    p2, p4 = int(digits[:2]), int(digits[:4])
+    if digits[0] == "4":
+        return n in (13, 16, 19)  # Visa
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16  # Mastercard
+    if p2 in (34, 37):
+        return n == 15  # American Express
+    if digits.startswith("6011") or 644 <= int(digits[:3]) <= 649 or p2 == 65:
+        return 16 <= n <= 19  # Discover
+    if 3528 <= p4 <= 3589:
+        return 16 <= n <= 19  # JCB
+    if 300 <= int(digits[:3]) <= 305 or p2 in (36, 38, 39):
+        return 14 <= n <= 19  # Diners Club
+    if p2 == 62:
+        return 16 <= n <= 19  # UnionPay
+    return False
+
+
+_HEX8 = re.compile(r"[0-9a-fA-F]{8}")
+_HEX12 = re.compile(r"[0-9a-fA-F]{12}")
+_GUID_ANCHOR = re.compile(r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}\Z")
+_EMAIL_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+_SCHEMES = frozenset(("http", "https", "ftp", "ftps", "ws", "wss", "sftp"))
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,9}\Z")
+_URL_REST = re.compile(r"[^\s\"'<>`\\{}|^]+")
+_IPV4_ANCHOR = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
+_IPV4_FULL = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+_COLON_ANCHOR = re.compile(r":[0-9A-Fa-f]{0,4}:")
+_V6_CHARS = frozenset("0123456789abcdefABCDEF:.")
+_MAC_COLON = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
+_MAC_DASH_ANCHOR = re.compile(r"-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-")
+_MAC_DASH = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}")
+_MAC_DOT_ANCHOR = re.compile(r"\.[0-9A-Fa-f]{4}\.")
+_MAC_DOT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
+_TLD_ANCHOR = re.compile(r"\.[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-])")
+_ALL_TLDS = PUBLIC_TLDS | INTERNAL_SUFFIXES
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_HOST_FULL = re.compile(
+    r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
+)
+_DIGIT_CLUSTER = re.compile(r"\d[\d ().\-\u00a0]{5,}\d")
+_DOTTED_NUMBERS = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")
+_TICKET_BEFORE = re.compile(
+    r"(?:ticket|case|incident|request|order|invoice|sr|job|issue|ref|reference|tracking|"
+    r"confirmation|transaction)\s*(?:number|no\.?|id|#)?\s*[:#=]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _kv(keys: str) -> re.Pattern[str]:
+    return re.compile(rf"(?i:(?<![\w])(?:{keys})\s*[=:]\s*)[\"']?(?P<v>[^;&\s\"'<>,]{{3,}})")
+
+
+# (gates, pattern): the pattern runs only when one of its "|"-separated gate strings occurs in
+# the lower-cased text (one Aho-Corasick pass finds them all). The secret is the group "v".
+_SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("accountkey", _kv("AccountKey")),
+    ("sharedaccess", _kv("SharedAccessKey|SharedAccessSignature")),
+    ("password", _kv("Password|passwd")),
+    ("pwd", _kv("Pwd")),
+    ("sig=", re.compile(r"(?<![\w])sig=(?P<v>[A-Za-z0-9%+/=_-]{10,})")),
+    ("secret", _kv("client_secret|clientsecret|secret")),
+    ("key", _kv("api[_-]?key|access[_-]?key|subscription[_-]?key|primary[_-]?key|secondary[_-]?key")),
+    ("token", _kv("access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|sas[_-]?token")),
+    ("bearer", re.compile(r"(?i:\bBearer\s+)(?P<v>[A-Za-z0-9._~+/=-]{16,})")),
+    ("basic ", re.compile(r"(?i:\bBasic\s+)(?P<v>[A-Za-z0-9+/]{12,}={0,2})(?![\w])")),
+    ("eyJ", re.compile(r"(?P<v>\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})")),
+    ("PRIVATE KEY-----", re.compile(
+        r"(?P<v>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----)", re.DOTALL)),
+    ("sk-", re.compile(r"(?P<v>\bsk-(?:proj-)?[A-Za-z0-9_-]{20,})")),
+    ("AKIA", re.compile(r"(?P<v>\bAKIA[0-9A-Z]{16}\b)")),
+    ("ghp_|gho_|ghu_|ghs_|ghr_|github_pat_", re.compile(r"(?P<v>\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}))")),
+    ("xox", re.compile(r"(?P<v>\bxox[abprs]-[A-Za-z0-9-]{10,})")),
+    ("AIza", re.compile(r"(?P<v>\bAIza[0-9A-Za-z_-]{35})")),
+    ("glpat-", re.compile(r"(?P<v>\bglpat-[A-Za-z0-9_-]{20,})")),
+    ("==", re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])")),
+)
+_SECRET_GATES = _build_secret_gates()
 
 
 _HAS_DIGIT = re.compile(r"\d")
 
 
 def phone_valid(value: str, region: str) -> bool:
-    """True when ``phonenumbers`` parses ``value`` as a valid number (``region`` for national form)."""
+    """True when ``phonenumbers`` parses ``value`` as a valid number (``region`` for national form).
+
+    Memoized (bounded): parsing costs ~100 us and the same numbers recur.
+    """
+    key = (value, region)
+    hit = _PHONE_MEMO.get(key)
+    if hit is None:
+        hit = _phone_valid(value, region)
+        if len(_PHONE_MEMO) >= 50_000:
+            _PHONE_MEMO.clear()
+        _PHONE_MEMO[key] = hit
+    return hit
+
+
+_PHONE_MEMO: dict[tuple[str, str], bool] = {}
+
+
+def _phone_valid(value: str, region: str) -> bool:
     cleaned = value.replace("\u00a0", " ")
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]

@@ -19,7 +19,7 @@ import phonenumbers
 from . import fakes as F
 from .config import PseudonymizeConfig
 from .detect import Detector, Span, resolve_overlaps
-from .names import NameFinder, split_person
+from .names import NameFinder, norm_key, split_person
 from .report import PseudonymizeReport, Transformed
 from .tables import (
     AZURE_FIXED_NAMES,
@@ -50,13 +50,13 @@ class _BoundedCache:
     __slots__ = ("_data", "_max")
 
     def __init__(self, maxsize: int) -> None:
-        self._data: dict[tuple[str, str], tuple[str, int]] = {}
+        self._data: dict[Any, Any] = {}
         self._max = maxsize
 
-    def get(self, key: tuple[str, str]) -> tuple[str, int] | None:
+    def get(self, key: Any) -> Any:
         return self._data.get(key)
 
-    def put(self, key: tuple[str, str], value: tuple[str, int]) -> None:
+    def put(self, key: Any, value: Any) -> None:
         if len(self._data) >= self._max:
             self._data.pop(next(iter(self._data)))
         self._data[key] = value
@@ -82,9 +82,13 @@ class Pseudonymizer:
         self._fakes: dict[str, set[str]] = {}
         self._report = PseudonymizeReport()
         self._keep_domains = tuple(d.lower().strip(".") for d in self.config.keep_domains)
-        self._person_keys = frozenset(k.lower() for k in self.config.person_keys)
-        self._org_keys = frozenset(k.lower() for k in self.config.organization_keys)
-        self._secret_keys = frozenset(k.lower() for k in self.config.secret_keys)
+        self._person_keys = frozenset(norm_key(k) for k in self.config.person_keys)
+        self._org_keys = frozenset(norm_key(k) for k in self.config.organization_keys)
+        self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
+        self._memo: dict[str, list[Span]] = {}
+        self._rcache: _BoundedCache = _BoundedCache(self.config.cache_size)
+        self._inner: dict[str, int] = {}
+        self._learned: dict[str, tuple[str, str, bool]] = {}
         self._first_keys = frozenset(
             k for k in self._person_keys if k.startswith(("first", "given"))
         )
@@ -95,7 +99,7 @@ class Pseudonymizer:
     # -- pickling: rebuild detectors in the worker, keep run state --------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("_detector", "_names", "_cache"):
+        for name in ("_detector", "_names", "_cache", "_rcache"):
             state.pop(name)
         return state
 
@@ -104,18 +108,35 @@ class Pseudonymizer:
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
         self._cache = _BoundedCache(self.config.cache_size)
+        self._rcache = _BoundedCache(self.config.cache_size)
 
     # -- public API -----------------------------------------------------------------------------
     def transform(self, obj: Any) -> Transformed:
-        """Pseudonymize every string of a parsed JSON value; keys and structure are kept."""
+        """Pseudonymize every string of a parsed JSON value; keys and structure are kept.
+
+        Two passes over the record: the first detects (and learns names that the record
+        states in context: a CRM field, a salutation, a resource ID), the second replaces,
+        so a name stated once is also replaced where it later appears without context.
+        Learning is per record, so the output never depends on record order or batching.
+        """
         counts: dict[str, int] = {}
-        value, changed = self._walk(obj, None, counts)
+        try:
+            self._learn(obj, None)
+            value, changed = self._walk(obj, None, counts)
+        finally:
+            self._memo.clear()
+            self._learned.clear()
         return Transformed(value, changed, counts)
 
     def transform_text(self, text: str) -> Transformed:
         """Pseudonymize free text (a line that is not valid JSON, or any plain string)."""
         counts: dict[str, int] = {}
-        new = self._string(text, None, counts)
+        try:
+            self._learn(text, None)
+            new = self._string(text, None, counts)
+        finally:
+            self._memo.clear()
+            self._learned.clear()
         return Transformed(new, new != text, counts)
 
     def report(self) -> PseudonymizeReport:
@@ -148,6 +169,103 @@ class Pseudonymizer:
     def collected_fakes(self) -> dict[str, set[str]]:
         return {k: set(v) for k, v in self._fakes.items()}
 
+    # -- pass 1: detect and learn ---------------------------------------------------------------
+    def _learn(self, value: Any, key: str | None) -> None:
+        if isinstance(value, str):
+            self._learn_string(value, key)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                self._learn(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                self._learn(v, key)
+
+    def _learn_string(self, s: str, key: str | None) -> None:
+        if not s:
+            return
+        if key is not None:
+            k = norm_key(key)
+            if k in self._person_keys and self._names.name_like(s):
+                self._learn_person(s, "first" if k in self._first_keys else "last" if k in self._last_keys else "")
+                return
+            if k in self._org_keys and self._names.org_like(s):
+                self._learn_value(s, "ORGANIZATION", "", False)
+                return
+            if k in self._secret_keys:
+                return
+        if self.config.embedded_json and len(s) >= 2 and s[0] in "{[" and s[-1] in "}]":
+            try:
+                obj = json.loads(s)
+            except ValueError:
+                obj = None
+            if isinstance(obj, (dict, list)):
+                self._learn(obj, None)
+                return
+        for span in self._spans_for(s):
+            if span.keep:
+                continue
+            if span.etype == "PERSON":
+                self._learn_person(s[span.start : span.end], span.sub)
+            elif span.etype == "ORGANIZATION":
+                self._learn_value(s[span.start : span.end], "ORGANIZATION", "", False)
+            elif span.etype == "AZURE_RESOURCE_ID":
+                for name in azure_names(s[span.start : span.end]):
+                    self._learn_value(name, "AZURE_RESOURCE_ID", "name", True)
+
+    def _learn_person(self, value: str, sub: str) -> None:
+        if "PERSON" not in self.config.entities:
+            return
+        parts = split_person(value, sub)
+        if len(parts) > 1:
+            self._learn_value(value, "PERSON", sub, False)
+        for start, end, role in parts:
+            token = value[start:end]
+            if role in ("first", "last") and len(token) >= 3 and token[0].isupper() \
+                    and token.lower() not in _COMMON_WORDS:
+                self._learn_value(token, "PERSON", role, True)
+
+    def _learn_value(self, value: str, etype: str, sub: str, case_sensitive: bool) -> None:
+        v = value.strip()
+        if len(v) < 3 or v.lower() in GENERIC_LABEL_WORDS or v.lower() in AZURE_FIXED_NAMES:
+            return
+        if etype == "AZURE_RESOURCE_ID" and (not any(c.isalpha() for c in v) or len(v) < 4):
+            return
+        self._learned.setdefault(v if case_sensitive else v.lower(), (etype, sub, case_sensitive))
+
+    def _spans_for(self, text: str) -> list[Span]:
+        """All candidate spans of ``text`` (memoized for the current record)."""
+        spans = self._memo.get(text)
+        if spans is None:
+            spans = self._detector.detect(text)
+            spans.extend(self._names.find(text))
+            self._memo[text] = spans
+        return spans
+
+    def _learned_spans(self, text: str) -> list[Span]:
+        out: list[Span] = []
+        if not self._learned:
+            return out
+        lowered: str | None = None
+        n = len(text)
+        for value, (etype, sub, case_sensitive) in self._learned.items():
+            if case_sensitive:
+                hay = text
+            else:
+                if lowered is None:
+                    lowered = text.lower()
+                    if len(lowered) != n:
+                        continue
+                hay = lowered
+            pos = hay.find(value)
+            while pos >= 0:
+                end = pos + len(value)
+                if (pos == 0 or not (hay[pos - 1].isalnum() or hay[pos - 1] in "-_")) and (
+                    end == n or not (hay[end].isalnum() or hay[end] in "_")
+                ) and not (end < n - 1 and hay[end] == "-" and hay[end + 1].isalnum()):
+                    out.append(Span(pos, end, etype, sub))
+                pos = hay.find(value, end)
+        return out
+
     # -- walking ------------------------------------------------------------------------------
     def _walk(self, value: Any, key: str | None, counts: dict[str, int]) -> tuple[Any, bool]:
         if isinstance(value, str):
@@ -175,7 +293,7 @@ class Pseudonymizer:
         if not s:
             return s
         if key is not None:
-            k = key.lower()
+            k = norm_key(key)
             if k in self._secret_keys and "SECRET" in self.config.entities:
                 if s.strip() and not s.startswith(("[", "<", "${", "{{", "%")) and s != self.config.secret_marker:
                     self._count("SECRET", None, counts)
@@ -228,8 +346,8 @@ class Pseudonymizer:
 
     # -- text ---------------------------------------------------------------------------------
     def _text(self, text: str, counts: dict[str, int]) -> str:
-        spans = self._detector.detect(text)
-        spans.extend(self._names.find(text))
+        spans = list(self._spans_for(text))
+        spans.extend(self._learned_spans(text))
         if not spans:
             return text
         if len(spans) > 1:
@@ -263,10 +381,28 @@ class Pseudonymizer:
             return value
         if etype == "GUID" and span.sub:
             self._report.guid_contexts[span.sub] = self._report.guid_contexts.get(span.sub, 0) + 1
-        new, oid = handler(value, span)
+        ck = (etype, span.sub, value)
+        hit = self._rcache.get(ck)
+        if hit is None:
+            inner: dict[str, int] = {}
+            self._inner = inner
+            new, oid = handler(value, span)
+            self._inner = {}
+            changed = new != value
+            if changed:
+                self._remember(etype, value, new)
+            hit = (new, oid, tuple(inner.items()))
+            self._rcache.put(ck, hit)
+            for etype_in, n in inner.items():
+                counts[etype_in] = counts.get(etype_in, 0) + n
+        else:
+            for etype_in, n in hit[2]:
+                counts[etype_in] = counts.get(etype_in, 0) + n
+                for _ in range(n):
+                    self._report.add(etype_in, None)
+        new, oid = hit[0], hit[1]
         if new != value:
             self._count(etype, oid, counts)
-            self._remember(etype, value, new)
         return new
 
     def _handlers(self) -> dict[str, Callable[[str, Span], tuple[str, int | None]]]:
@@ -286,6 +422,12 @@ class Pseudonymizer:
             "PERSON": self._person,
             "ORGANIZATION": self._org,
         }
+
+    def _merge_inner(self, counts: dict[str, int]) -> None:
+        """Record entity counts found inside a composite value (URL, resource ID) so a cache
+        hit on the composite can replay them."""
+        for etype, n in counts.items():
+            self._inner[etype] = self._inner.get(etype, 0) + n
 
     def _count(self, etype: str, oid: int | None, counts: dict[str, int]) -> None:
         counts[etype] = counts.get(etype, 0) + 1
@@ -597,13 +739,13 @@ class Pseudonymizer:
             auth = self._local_part(user) + (":" + self.config.secret_marker if pw else "") + "@"
         rest = m.group("rest")
         new_rest = self._text(rest, counts) if rest else rest
-        for etype, n in counts.items():
-            for _ in range(n):
-                self._report.add(etype, None)
+        self._merge_inner(counts)
         new = m.group("scheme") + auth + new_host + (m.group("port") or "") + new_rest
         return new, F.original_id(self._key, "URL", value.lower())
 
     def _azure_id(self, value: str, span: Span) -> tuple[str, int]:
+        if span.sub == "name":  # a resource name learned from an ID, standing alone
+            return self._resource_name(value), F.original_id(self._key, "LABEL", value.lower())
         segs = value.split("/")
         out = list(segs)
         counts: dict[str, int] = {}
@@ -631,9 +773,7 @@ class Pseudonymizer:
                 i += 2
                 continue
             i += 1
-        for etype, n in counts.items():
-            for _ in range(n):
-                self._report.add(etype, None)
+        self._merge_inner(counts)
         return "/".join(out), F.original_id(self._key, "AZURE_RESOURCE_ID", value.lower())
 
     def _resource_name(self, name: str) -> str:
@@ -646,6 +786,36 @@ class Pseudonymizer:
         if new != name:
             self._remember("AZURE_RESOURCE_ID", name, new)
         return new
+
+
+def azure_names(resource_id: str) -> list[str]:
+    """The customer-chosen names in a resource ID (resource group and resource names)."""
+    segs = resource_id.split("/")
+    names: list[str] = []
+    i, mode = 0, ""
+    while i < len(segs):
+        low = segs[i].lower()
+        if low == "subscriptions":
+            i += 2
+        elif low == "resourcegroups" and i + 1 < len(segs):
+            names.append(segs[i + 1])
+            i += 2
+        elif low == "providers":
+            mode = "type"
+            i += 2
+        elif mode == "type" and segs[i]:
+            if i + 1 < len(segs):
+                names.append(segs[i + 1])
+            i += 2
+        else:
+            i += 1
+    return [n for n in names if n and n.lower() not in AZURE_FIXED_NAMES]
+
+
+# Capitalized words that are also given names or surnames: never learned as a lone token.
+_COMMON_WORDS = frozenset(
+    ["will", "may", "long", "grant", "bill", "mark", "rich", "hope", "joy", "faith", "dawn", "page", "hunter", "young", "king", "bell", "white", "black", "brown", "green", "gray", "grey", "rose", "west", "north", "south", "summer", "winter", "chase", "case", "new", "best", "price", "cash", "sharp", "strong", "wise", "guy", "pat", "art", "rob", "sue", "don", "penny", "ray", "frank", "sunny", "hall", "field", "house", "cook", "wood", "stone", "park", "lane", "street", "hill", "banks", "rivers", "ford", "power", "early", "love", "good", "hart", "bond", "gold", "miles", "cole", "cross", "short", "little", "small", "major", "may", "june", "april", "august", "love", "dean", "august"]
+)
 
 
 def match_case_initial(template: str, repl: str) -> str:

@@ -21,35 +21,45 @@ from .config import PseudonymizeConfig
 from .detect import Span
 from .pools import pools
 
-_NAME_WORD = r"[A-Z][a-z\u00df-\u00ff]+(?:[-'\u2019][A-Z]?[a-z\u00df-\u00ff]+)?"
-_INITIAL = r"[A-Z]\."
+_LOW = "a-z\u00df-\u00f6\u00f8-\u00ff"
+_UP = "A-Z\u00c0-\u00d6\u00d8-\u00de"
+_NAME_WORD = (
+    rf"[{_UP}](?:[{_LOW}]+(?:[{_UP}][{_LOW}]+)?|['\u2019][{_UP}][{_LOW}]+)(?:-[{_UP}][{_LOW}]+)?"
+)
+_INITIAL = rf"[{_UP}]\."
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?"
 _FULL_NAME = rf"(?:{_NAME_WORD}|{_INITIAL})(?:[ \t]+(?:{_NAME_WORD}|{_INITIAL})){{0,3}}"
 _NAME_OR_TITLED = rf"(?:{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?|{_FULL_NAME})"
 
 # Words that follow a salutation but are not names.
 _NOT_NAMES = frozenset(
-    ["team", "all", "everyone", "there", "folks", "guys", "sir", "madam", "customer", "customers", "support", "sirs", "colleagues", "again", "so", "very", "much", "a", "lot", "you", "for", "in", "advance", "the", "this", "that", "it", "we", "i", "our", "your", "my", "his", "her", "hello", "hi", "dear", "thanks", "thank", "regards", "best", "kind", "warm", "good", "morning", "afternoon", "evening", "day", "please", "yes", "no", "ok", "okay", "sure", "great", "welcome", "world", "admin", "user", "users", "microsoft", "azure", "hope", "following", "below", "above", "attached", "see", "note", "update", "issue", "ticket", "case"]
+    ["team", "all", "everyone", "there", "folks", "guys", "sir", "madam", "customer", "customers", "support", "sirs", "colleagues", "again", "so", "very", "much", "a", "lot", "you", "for", "in", "advance", "the", "this", "that", "it", "we", "i", "our", "your", "my", "his", "her", "hello", "hi", "dear", "thanks", "thank", "regards", "best", "kind", "warm", "good", "morning", "afternoon", "evening", "day", "please", "yes", "no", "ok", "okay", "sure", "great", "welcome", "world", "admin", "user", "users", "microsoft", "azure", "hope", "following", "below", "above", "attached", "see", "note", "update", "issue", "ticket", "case", "both"]
 )
 
+_SIGNOFF = (
+    r"(?:Regards|Best\s+regards|Kind\s+regards|Warm\s+regards|Best\s+wishes|Best|Thanks|Thank\s+you|"
+    r"Many\s+thanks|Cheers|Sincerely|Respectfully|Cordialement|Merci|Danke|Gr\u00fc\u00dfe|"
+    r"Mit\s+freundlichen\s+Gr\u00fc\u00dfen|Saludos|Un\s+saludo|Atentamente|Cordiali\s+saluti|"
+    r"Met\s+vriendelijke\s+groet|Groeten|BR|Br|Thx)"
+)
 _SALUTATION_RE = re.compile(
-    rf"(?:(?<![\w])(?:Hi|Hello|Hey|Dear|Greetings|Good\s+(?:morning|afternoon|evening))[ \t]*,?[ \t]+)"
-    rf"(?P<name>{_NAME_OR_TITLED})(?=[ \t]*(?:[,!:.\n]|$))"
+    rf"(?:Hi|Hello|Hey|Dear|Greetings|Good\s+(?:morning|afternoon|evening)|Thanks|Thank\s+you|"
+    rf"Bonjour|Hallo|Hola|Ciao|Olá)[ \t]*,?[ \t]+(?P<name>{_NAME_OR_TITLED})(?=[ \t]*(?:[,!:.;\n]|$))"
 )
 _SIGNATURE_RE = re.compile(
-    rf"(?:(?<![\w])(?:Regards|Best\s+regards|Kind\s+regards|Warm\s+regards|Best|Thanks|Thank\s+you|"
-    rf"Many\s+thanks|Cheers|Sincerely|Respectfully|BR|Br)[ \t]*,?[ \t]*\r?\n[ \t]*(?:--?[ \t]*)?)"
-    rf"(?P<name>{_FULL_NAME})(?=[ \t]*(?:\r?\n|$|,))"
+    rf"{_SIGNOFF}(?:[ \t]+[\w'\u2019]+){{0,3}}[ \t]*[,!.]?[ \t]*\r?\n[ \t]*(?:--?[ \t]*)?"
+    rf"(?P<name>{_FULL_NAME})(?=[ \t]*(?:\r?\n|$|,|\|))"
 )
 _INTRO_RE = re.compile(
-    rf"(?:(?<![\w])(?:[Mm]y\s+name\s+is|[Tt]his\s+is|I\s+am|I'm|[Ss]igned,?|[Cc]ontact\s+person:?|"
-    rf"[Aa]ssigned\s+to|[Ee]scalated\s+to|[Ss]poke\s+(?:with|to)|[Cc]c:?)[ \t]+)"
-    rf"(?P<name>{_NAME_OR_TITLED})"
+    rf"(?:[Mm]y\s+name\s+is|[Tt]his\s+is|I\s+am|I'm|[Ss]igned,?|[Cc]ontact\s+person:?|"
+    rf"[Aa]ssigned\s+to|[Ee]scalated\s+to|[Ss]poke\s+(?:with|to)|[Cc]c:?|[Aa]pproved\s+by|"
+    rf"[Rr]equested\s+by|[Rr]eported\s+by|[Oo]n\s+behalf\s+of)[ \t]+(?P<name>{_NAME_OR_TITLED})"
 )
-_TITLED_RE = re.compile(rf"(?<![\w])(?P<name>{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
-_KEY_LINE_TEMPLATE = (
-    r"(?:^|(?<=[\n{{,;|(\[]))[ \t]*[-*]?[ \t]*[\"']?(?P<key>{keys})[\"']?[ \t]*[:=][ \t]*[\"']?"
-    r"(?P<value>[^\n\"',;|{{}}()\[\]<>=]{{2,80}}?)[ \t]*(?=[\"',;|}})\n]|$)"
+_TITLED_RE = re.compile(rf"(?P<name>{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
+# an e-mail display name: "Jane Doe <jane@...>", "\"Doe, Jane\" <jane@...>"
+_ANGLE_EMAIL = re.compile(r"<[^<>@\s]{1,64}@")
+_DISPLAY_NAME_RE = re.compile(
+    rf"(?P<name>{_FULL_NAME}|{_NAME_WORD},[ \t]+{_NAME_WORD})[\"']?[ \t]*\Z"
 )
 _ORG_WORDS = re.compile(
     r"\b(?:Inc|Ltd|LLC|LLP|GmbH|AG|SA|BV|NV|plc|Corp|Corporation|Company|Co|Group|Holdings|"
@@ -57,11 +67,54 @@ _ORG_WORDS = re.compile(
 )
 
 
-def _key_pattern(keys: tuple[str, ...]) -> str:
-    alts = set()
-    for k in keys:
-        alts.add(re.escape(k).replace("_", "[ _-]?"))
-    return "|".join(sorted(alts, key=len, reverse=True))
+def norm_key(key: str) -> str:
+    """Normalize a field name: lower case, no separators ("Contact-Name" -> "contactname")."""
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+def _key_candidates(before: str) -> list[str]:
+    """Normalized keys that may be written just before a separator: the last 1, 2 and 3 words."""
+    b = before.rstrip(" \t").rstrip("\"'")
+    i = len(b)
+    while i > 0 and (b[i - 1].isalnum() or b[i - 1] in "_- ") and len(b) - i < 40:
+        i -= 1
+    words = b[i:].split()
+    while words and not words[0][:1].isalpha():
+        words.pop(0)
+    if not words:
+        return []
+    return [norm_key("".join(words[-k:])) for k in range(1, min(3, len(words)) + 1)]
+
+
+_SEP = re.compile(r"[:=]")
+_NEXT_KEY = re.compile(r"[,;|][ \t]*[\"']?[A-Za-z][\w -]{0,24}[\"']?[ \t]*[:=]")
+# (lower-case gate words, pattern): a pattern is tried (``match``) only where one of its gate
+# words starts a word; one Aho-Corasick pass over the lower-cased text finds the gates.
+_CONTEXT_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("hi", "hello", "hey", "dear", "greetings", "good", "thanks", "thank", "bonjour", "hallo",
+      "hola", "ciao", "olá"), _SALUTATION_RE),
+    (("regards", "best", "kind", "warm", "thanks", "thank", "many", "cheers", "sincerely",
+      "respectfully", "cordialement", "merci", "danke", "grüße", "mit", "saludos", "un",
+      "atentamente", "cordiali", "met", "groeten", "br", "thx"), _SIGNATURE_RE),
+    (("my", "this", "i am", "i'm", "signed", "contact", "assigned", "escalated", "spoke", "cc",
+      "approved", "requested", "reported", "on behalf"), _INTRO_RE),
+    (("mr", "mrs", "ms", "miss", "mx", "dr", "prof"), _TITLED_RE),
+)
+
+
+def _build_gates() -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    index: dict[str, set[int]] = {}
+    for i, (gates, _rx) in enumerate(_CONTEXT_RULES):
+        for g in gates:
+            index.setdefault(g, set()).add(i)
+    for g, ids in index.items():
+        auto.add_word(g, (len(g), tuple(sorted(ids))))
+    auto.make_automaton()
+    return auto
+
+
+_GATES = _build_gates()
 
 
 class NameFinder:
@@ -71,11 +124,12 @@ class NameFinder:
         self.config = config
         self.enabled_person = "PERSON" in config.entities
         self.enabled_org = "ORGANIZATION" in config.entities
-        self._person_keys = frozenset(k.lower().replace("-", "_").replace(" ", "_") for k in config.person_keys)
-        self._key_re = re.compile(
-            _KEY_LINE_TEMPLATE.format(keys=_key_pattern(config.person_keys + config.organization_keys)),
-            re.IGNORECASE | re.MULTILINE,
-        )
+        self._person_keys = frozenset(norm_key(k) for k in config.person_keys)
+        self._org_keys = frozenset(norm_key(k) for k in config.organization_keys)
+        # the last word of every key, for a cheap first test at each ":" / "="
+        self._key_suffixes = frozenset(
+            norm_key(re.split(r"[ _-]", k)[-1]) for k in config.person_keys + config.organization_keys
+        ) | self._person_keys | self._org_keys
         self._automaton: ahocorasick.Automaton | None = None
         listed: dict[str, str] = {}
         for name in config.person_names:
@@ -147,23 +201,95 @@ class NameFinder:
         if self._automaton is not None:
             self._listed(text, out)
         if ":" in text or "=" in text:
-            for m in self._key_re.finditer(text):
-                key = m.group("key").lower().replace("-", "_").replace(" ", "_")
-                value = m.group("value").strip()
-                start = m.start("value") + (len(m.group("value")) - len(m.group("value").lstrip()))
-                end = start + len(value)
-                if key in self._person_keys:
-                    if self.enabled_person and self.name_like(value):
-                        sub = "first" if key.startswith(("first", "given")) else (
-                            "last" if key.startswith(("last", "sur", "family")) else "")
-                        out.append(Span(start, end, "PERSON", sub))
-                elif self.enabled_org and self.org_like(value):
-                    out.append(Span(start, end, "ORGANIZATION"))
+            self._key_values(text, out)
         if self.enabled_person and self.config.detect_context_names:
-            for rx in (_SALUTATION_RE, _SIGNATURE_RE, _INTRO_RE, _TITLED_RE):
-                for m in rx.finditer(text):
-                    self._context_name(text, m.start("name"), m.end("name"), out)
+            self._context(text, out)
         return out
+
+    def _context(self, text: str, out: list[Span]) -> None:
+        low = text.lower()
+        if len(low) != len(text):  # rare: lower-casing changed offsets; scan instead
+            for _gates, rx in _CONTEXT_RULES:
+                for m in re.finditer(r"(?<!\w)" + rx.pattern, text):
+                    self._context_name(text, m.start("name"), m.end("name"), out)
+        else:
+            tried: set[tuple[int, int]] = set()
+            for end_idx, (length, ids) in _GATES.iter(low):
+                start = end_idx - length + 1
+                if start > 0 and text[start - 1].isalnum():
+                    continue
+                for i in ids:
+                    if (i, start) in tried:
+                        continue
+                    tried.add((i, start))
+                    m = _CONTEXT_RULES[i][1].match(text, start)
+                    if m:
+                        self._context_name(text, m.start("name"), m.end("name"), out)
+        if "<" in text and "@" in text:
+            for m in _ANGLE_EMAIL.finditer(text):
+                dm = _DISPLAY_NAME_RE.search(text, max(0, m.start() - 80), m.start())
+                if dm:
+                    self._context_name(text, dm.start("name"), dm.end("name"), out)
+
+    def _key_values(self, text: str, out: list[Span]) -> None:
+        """``key: value`` / ``key = value`` / ``"key": "value"`` pairs whose key names a person
+        or a company (JSON-like text, YAML-like profiles, log lines)."""
+        n = len(text)
+        for m in _SEP.finditer(text):
+            i = m.start()
+            j = i - 1
+            while j >= 0 and i - j <= 3 and text[j] in " \t\"'":
+                j -= 1
+            if j < 0 or not text[j].isalpha():
+                continue
+            k = j
+            while k > 0 and j - k < 30 and (text[k - 1].isalnum() or text[k - 1] == "_"):
+                k -= 1
+            if norm_key(text[k : j + 1]) not in self._key_suffixes:
+                continue
+            line_start = max(text.rfind("\n", 0, i) + 1, i - 48)
+            key = ""
+            for cand in _key_candidates(text[line_start:i]):
+                if cand in self._person_keys or cand in self._org_keys:
+                    key = cand
+                    break
+            if not key:
+                continue
+            is_person = key in self._person_keys
+            j = i + 1
+            while j < n and text[j] in " \t":
+                j += 1
+            if j < n and text[j] in "\"'":
+                quote = text[j]
+                close = text.find(quote, j + 1, j + 122)
+                if close < 0:
+                    continue
+                start, end = j + 1, close
+            else:
+                start = j
+                end = text.find("\n", j, j + 121)
+                if end < 0:
+                    end = min(n, j + 120)
+                cut = _NEXT_KEY.search(text, start, end)
+                if cut:
+                    end = cut.start()
+                if is_person:
+                    for stop in ",;|(<[{":
+                        k = text.find(stop, start, end)
+                        if k >= 0:
+                            end = k
+                while end > start and text[end - 1] in " \t\r.,;}":
+                    end -= 1
+            value = text[start:end]
+            if not value.strip():
+                continue
+            if is_person:
+                if self.enabled_person and self.name_like(value):
+                    sub = "first" if key.startswith(("first", "given")) else (
+                        "last" if key.startswith(("last", "sur", "family")) else "")
+                    out.append(Span(start, end, "PERSON", sub))
+            elif self.enabled_org and self.org_like(value):
+                out.append(Span(start, end, "ORGANIZATION"))
 
     def _context_name(self, text: str, start: int, end: int, out: list[Span]) -> None:
         value = text[start:end]
