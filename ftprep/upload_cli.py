@@ -83,6 +83,9 @@ def _parse_metadata(pairs: tuple[str, ...]) -> dict[str, str]:
               show_default=True, metavar="S", help="How long to wait for processing, in seconds.")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
               help="SDK retries (with backoff) on 429, 5xx and connection errors.")
+@click.option("--poll-interval", type=click.FloatRange(min=0, min_open=True), default=2.0,
+              show_default=True, metavar="S",
+              help="First wait between processing checks; doubles up to 30 s.")
 @click.option("--dry-run", is_flag=True, help="Run every check; send nothing; show what would be sent.")
 @click.option("--create-job", is_flag=True, help="Create the fine-tuning job after the upload.")
 @click.option("--model", metavar="M", help="Base model of the job (e.g. gpt-4o-mini-2024-07-18).")
@@ -106,7 +109,7 @@ def _parse_metadata(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def upload(outdir: Path, provider: str, endpoint: str | None,
            api_version: str | None, wait: bool, timeout: float, wait_timeout: float,
-           max_retries: int, dry_run: bool, create_job: bool, model: str | None,
+           max_retries: int, poll_interval: float, dry_run: bool, create_job: bool, model: str | None,
            suffix: str | None, n_epochs: int | None, batch_size: int | None,
            learning_rate_multiplier: float | None, seed: int | None, method: str,
            beta: float | None, training_type: str | None, metadata_pairs: tuple[str, ...],
@@ -124,7 +127,9 @@ def upload(outdir: Path, provider: str, endpoint: str | None,
     try:
         report = do_upload(
             outdir, provider=provider, endpoint=endpoint, api_version=api_version, wait=wait,
-            timeout=timeout, wait_timeout=wait_timeout, max_retries=max_retries, dry_run=dry_run,
+            timeout=timeout, wait_timeout=wait_timeout, max_retries=max_retries,
+            poll_interval=poll_interval, max_poll_interval=max(poll_interval, 30.0),
+            dry_run=dry_run,
             create_job=create_job, model=model, suffix=suffix, n_epochs=n_epochs,
             batch_size=batch_size, learning_rate_multiplier=learning_rate_multiplier, seed=seed,
             method=method, beta=beta,

@@ -16,7 +16,7 @@ from ftprep.upload_cli import upload as upload_cmd
 from .conftest import FAST, SECRET, edit_manifest
 from .fake_service import FakeService
 
-FAST_ARGS = ["--max-retries", "2", "--timeout", "5"]
+FAST_ARGS = ["--max-retries", "2", "--timeout", "5", "--poll-interval", "0.01"]
 
 
 def _run(args: list[str]) -> tuple[int, str, str]:
