@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE, chat, write_jsonl
+from helpers import SAMPLE, chat, write_jsonl
 
 from ftprep.cli import cli, main
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, chat, planted_values, write_jsonl
+from helpers import SAMPLE, chat, planted_values, write_jsonl
 from test_validate import BROKEN_CODES
 
 from ftprep import PrepareConfig, prepare, verify_outputs

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SAMPLE, chat
+from helpers import SAMPLE, chat
 
 from ftprep.io import ReadLimits, parse_record
 from ftprep.records import Record, Severity
