@@ -83,6 +83,10 @@ OPENAI_WIND_DOWN_WARNING = (
     "Azure OpenAI (--provider azure) is ftprep's primary target"
 )
 
+# On OpenAI the file status is deprecated (validation errors show on the job): a file still
+# "uploaded" after this long is accepted with a warning instead of failing the wait.
+OPENAI_STATUS_GRACE = 300.0
+
 FILE_DONE = frozenset({"processed"})
 FILE_FAILED = frozenset({"error", "deleted", "deleting"})
 JOB_DEAD = frozenset({"failed", "cancelled"})
@@ -931,6 +935,9 @@ def _wait_processed(client: OpenAI, target: Target, fr: FileResult, *, wait_time
         if obj.status in FILE_DONE or obj.status in FILE_FAILED:
             return obj
         elapsed = time.monotonic() - start
+        if (target.provider == "openai" and obj.status == "uploaded"
+                and elapsed + delay > min(wait_timeout, OPENAI_STATUS_GRACE)):
+            return obj
         if elapsed + delay > wait_timeout:
             raise UploadError(
                 f"{fr.service_name} ({fr.file_id}) is still {obj.status!r} after "
@@ -1148,6 +1155,10 @@ def upload(
                                       max_poll_interval=max_poll_interval, progress=progress)
                 fr.status = obj.status
                 fr.status_details = redact(obj.status_details) if obj.status_details else None
+                if obj.status == "uploaded":
+                    report.warnings.append(
+                        f"{fr.service_name} still shows status 'uploaded' (OpenAI no longer "
+                        "reports processing; validation errors will show on the job)")
                 report.receipt_path = str(_write_receipt(report, previous, jobs_record))
                 if obj.status in FILE_FAILED:
                     details = fr.status_details or "no details given"

@@ -142,3 +142,13 @@ def test_job_status_success_path(outdir: Path, service: FakeService, azure_env: 
     with pytest.raises(UploadError, match="not found \\(HTTP 404\\) while reading job"):
         job_status("ftjob-missing", endpoint=azure_env)
     assert SECRET not in repr(status.to_dict())
+
+
+def test_openai_uploaded_status_is_accepted_after_the_wait(outdir: Path, service: FakeService,
+                                                           openai_env: str) -> None:
+    """OpenAI's file status is deprecated: a file left 'uploaded' is not an error there."""
+    service.polls_to_process = 10_000
+    report = upload(outdir, provider="openai", endpoint=openai_env,
+                    **{**FAST, "wait_timeout": 0.1})
+    assert [f.status for f in report.files] == ["uploaded", "uploaded"]
+    assert any("still shows status 'uploaded'" in w for w in report.warnings)
