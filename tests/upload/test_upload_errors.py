@@ -74,9 +74,10 @@ def test_timeout(outdir: Path, service: FakeService, azure_env: str) -> None:
     service.delays = {"GET files": 3.0}
     t0 = time.monotonic()
     with pytest.raises(UploadError, match="timed out while listing files") as info:
-        upload(outdir, endpoint=azure_env, **{**FAST, "timeout": 0.3, "max_retries": 0})
-    assert time.monotonic() - t0 < 2.5
+        upload(outdir, endpoint=azure_env, **{**FAST, "timeout": 0.2, "max_retries": 1})
+    assert time.monotonic() - t0 < 2.5  # two short tries, not the server's 3 s
     assert "--timeout" in str(info.value)
+    assert len(service.requests("GET", "files")) == 2  # the SDK retried once
 
 
 def test_connection_refused(outdir: Path, azure_env: str) -> None:
