@@ -464,6 +464,8 @@ def _output_files(outdir: Path, manifest: dict[str, Any], refusals: list[str]) -
             continue
         rel = str(entry.get("path", ""))
         path = outdir / rel
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            refusals.append(f"manifest: {role} path {rel!r} is outside the output directory")
         sha = str(entry.get("sha256", ""))
         size = int(entry.get("bytes", 0) or 0)
         rows = int(entry.get("rows", 0) or 0)
@@ -624,7 +626,11 @@ def plan_upload(
     pseudonymized = _check_manifest(out, manifest, allow_unpseudonymized, refusals, warnings)
     files = _output_files(out, manifest, refusals)
     if job is not None:
-        job.metadata = build_metadata(manifest_sha, manifest, pseudonymized, job.metadata)
+        reserved = sorted(k for k in job.metadata if k.startswith("ftprep_"))
+        if reserved:
+            refusals.append(f"metadata: key(s) {', '.join(reserved)} are reserved for ftprep")
+        job.metadata = build_metadata(manifest_sha, manifest, pseudonymized,
+                                      {k: v for k, v in job.metadata.items() if k not in reserved})
         _check_job_options(job, provider, refusals, warnings)
     _check_model(manifest, job, provider, refusals, warnings)
     if provider == "openai":

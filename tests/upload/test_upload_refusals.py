@@ -52,6 +52,13 @@ def test_refuses_missing_file(outdir: Path, service: FakeService, azure_env: str
     assert service.seen == []
 
 
+def test_refuses_path_outside_outdir(outdir: Path, service: FakeService, azure_env: str) -> None:
+    edit_manifest(outdir, lambda m: m["outputs"]["train"].update(path="../train.jsonl"))
+    err = _refused(outdir, azure_env)
+    assert any("outside the output directory" in r for r in err.rules)
+    assert service.seen == []
+
+
 def test_refuses_when_not_an_output_dir(tmp_path: Path, service: FakeService,
                                         azure_env: str) -> None:
     err = _refused(tmp_path, azure_env)
@@ -193,6 +200,9 @@ def test_metadata_limits(outdir: Path, service: FakeService, azure_env: str) -> 
     extra = {f"extra{i}": "v" for i in range(12)}  # ftprep's own 5 + 12 = 17 pairs
     err = _refused(outdir, azure_env, create_job=True, model="gpt-4o-mini", metadata=extra)
     assert any(r.startswith("metadata: 17 pairs") for r in err.rules)
+    err = _refused(outdir, azure_env, create_job=True, model="gpt-4o-mini",
+                   metadata={"ftprep_manifest_sha256": "forged"})
+    assert err.rules == ["metadata: key(s) ftprep_manifest_sha256 are reserved for ftprep"]
     assert service.seen == []
 
 
