@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +82,11 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
             if number == 1 and line.startswith(BOM):
                 line = line[len(BOM) :]
             yield number, line
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(f"read failed ({exc})", str(path)) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error):
+        raise InputError("starts like gzip but its compressed data is damaged or truncated",
+                         str(path)) from None
+    except OSError as exc:
+        raise InputError(f"read failed ({exc.strerror or exc.__class__.__name__})", str(path)) from None
     finally:
         fh.close()
 

@@ -97,6 +97,15 @@ def test_parse_record_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
 def test_every_physical_line_becomes_one_record(tmp_path_factory, lines: list[bytes]) -> None:
     path = tmp_path_factory.mktemp("h") / "x.jsonl"
     clean = [ln.replace(b"\n", b"") for ln in lines]
+    if clean and clean[0].startswith(b"\x1f\x8b"):
+        clean[0] = b"x" + clean[0]  # gzip magic: covered by test_damaged_gzip_is_one_clear_error
     path.write_bytes(b"\n".join(clean) + (b"\n" if clean else b""))
     recs = read_all(path)
     assert [r.line for r in recs] == list(range(1, len(clean) + 1))
+
+
+def test_damaged_gzip_is_one_clear_error(tmp_path: Path) -> None:
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(b"\x1f\x8b not really gzip\n")
+    with pytest.raises(InputError, match="damaged or truncated"):
+        list(iter_lines(p))
