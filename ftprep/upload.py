@@ -1052,6 +1052,7 @@ def upload(
     allow_unpseudonymized: bool = False,
     client: OpenAI | None = None,
     progress: Progress | None = None,
+    warn: Progress | None = None,
 ) -> UploadReport:
     """Verify an ftprep output directory, upload its files once, optionally create the job.
 
@@ -1061,6 +1062,8 @@ def upload(
     every local check and reports what would be sent without building a client.
     Raises :class:`UploadRefused` (an :class:`~ftprep.errors.UploadError`) when a
     rule refuses, and :class:`~ftprep.errors.UploadError` when the service fails.
+    ``progress`` and ``warn`` receive one-line messages as they happen (the
+    warnings are also in ``report.warnings``).
     """
     started = _now()
     if create_job and not model:
@@ -1099,11 +1102,11 @@ def upload(
         warnings=list(plan.warnings), started_at=started,
     )
     for w in report.warnings:
-        log.info("warning: %s", w)
+        _emit(warn, w)
     previous = read_receipt(plan.outdir)
     if previous is None and (plan.outdir / RECEIPT_NAME).exists():
-        report.warnings.append(f"{RECEIPT_NAME} could not be read; it will be replaced "
-                               "(earlier uploads are still found on the service by name)")
+        _warn(report, warn, f"{RECEIPT_NAME} could not be read; it will be replaced "
+                            "(earlier uploads are still found on the service by name)")
     earlier_files = _receipt_files(previous, provider, target.endpoint_host)
     earlier_jobs = _receipt_jobs(previous, provider, target.endpoint_host)
     by_role = {f.role: f for f in plan.files}
@@ -1162,9 +1165,9 @@ def upload(
                 fr.status = obj.status
                 fr.status_details = redact(obj.status_details) if obj.status_details else None
                 if obj.status == "uploaded":
-                    report.warnings.append(
-                        f"{fr.service_name} still shows status 'uploaded' (OpenAI no longer "
-                        "reports processing; validation errors will show on the job)")
+                    _warn(report, warn,
+                          f"{fr.service_name} still shows status 'uploaded' (OpenAI no longer "
+                          "reports processing; validation errors will show on the job)")
                 report.receipt_path = str(_write_receipt(report, previous, jobs_record))
                 if obj.status in FILE_FAILED:
                     details = fr.status_details or "no details given"
@@ -1191,6 +1194,11 @@ def upload(
         report.finished_at = _now()
     report.ok = True
     return report
+
+
+def _warn(report: UploadReport, warn: Progress | None, message: str) -> None:
+    report.warnings.append(message)
+    _emit(warn, message)
 
 
 def _describe_auth(provider: str) -> str | None:

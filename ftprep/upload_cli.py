@@ -135,12 +135,10 @@ def upload(outdir: Path, provider: str, endpoint: str | None,
             method=method, beta=beta,
             training_type=training_type.lower() if training_type else None,
             metadata=metadata or None, allow_unpseudonymized=allow_unpseudonymized,
-            progress=show,
+            progress=show, warn=lambda w: _err(f"warning: {w}"),
         )
     except FtprepError as exc:
         _fail(as_json, exc)
-    for warning in report.warnings:
-        _err(f"warning: {warning}")
     lines = report.summary_lines()
     if dry_run and report.job is not None:
         lines.append("  job request: " + json.dumps(report.job.request, ensure_ascii=False))

@@ -156,3 +156,14 @@ def test_exit_codes_through_the_ftprep_entry_point(outdir: Path, service: FakeSe
     edit_manifest(outdir, lambda m: m.update(verdict="failed"))
     assert code_of(["upload", str(outdir), "--endpoint", azure_env, "--dry-run"]) == 1
     assert service.seen == []
+
+
+def test_cli_warnings_on_stderr_even_when_it_fails(outdir: Path, service: FakeService,
+                                                   openai_env: str) -> None:
+    service.failures = {"GET files": [500] * 10}
+    code, out, err = _run([str(outdir), "--provider", "openai", "--endpoint", openai_env,
+                           "--json", "--max-retries", "0"])
+    assert code == 1 and json.loads(out)["ok"] is False
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("warning: OpenAI is winding down self-serve fine-tuning")
+    assert lines[-1].startswith("ftprep: service error (HTTP 500)")
