@@ -51,6 +51,8 @@ RANK: dict[str, int] = {
     "HOSTNAME": 30, "PERSON": 20, "ORGANIZATION": 19,
 }
 
+_NON_HEX_ANY = re.compile(r"[^0-9A-Fa-f]")
+
 _GUID_BODY = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 GUID_RE = re.compile(r"(?<![0-9A-Za-z-])\{?" + _GUID_BODY + r"\}?(?![0-9A-Za-z-])")
 GUID_FULL_RE = re.compile(_GUID_BODY)
@@ -104,6 +106,12 @@ _GUID_CONTEXT: tuple[tuple[str, str], ...] = (
     ("trace", "correlation"), ("operation id", "correlation"), ("x-ms-", "correlation"),
 )
 
+_GUID_STEMS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
+    (stem, tuple((w, k) for w, k in _GUID_CONTEXT if stem in w))
+    for stem in ("sub", "tenant", "director", "object", "oid", "principal", "client", "app",
+                 "correlation", "request", "activity", "trace", "operation", "x-ms-")
+)
+
 
 def luhn_ok(digits: str) -> bool:
     """True when ``digits`` passes the Luhn checksum (ISO/IEC 7812)."""
@@ -140,7 +148,8 @@ def special_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
         return True
     if isinstance(ip, ipaddress.IPv4Address):
-        return ip.is_reserved or any(ip in net for net in _DOC_V4) or str(ip) == "168.63.129.16"
+        top24 = int(ip) >> 8
+        return ip.is_reserved or top24 in _DOC_V4_24 or int(ip) == _WIRESERVER
     return ip in _DOC_V6 or ip.is_site_local
 
 
@@ -150,6 +159,8 @@ _DOC_V4 = (
     ipaddress.IPv4Network("203.0.113.0/24"),
 )
 _DOC_V6 = ipaddress.IPv6Network("2001:db8::/32")
+_DOC_V4_24 = frozenset(int(n.network_address) >> 8 for n in _DOC_V4)
+_WIRESERVER = int(ipaddress.IPv4Address("168.63.129.16"))  # Azure platform address
 
 
 def hostname_tld_ok(host: str) -> bool:
@@ -168,10 +179,12 @@ def guid_context(text: str, start: int) -> str:
     """The kind of GUID the text says it is (``subscription``, ``tenant``, ...), or ``""``."""
     window = text[max(0, start - 48) : start].lower()
     best, best_pos = "", -1
-    for word, kind in _GUID_CONTEXT:
-        pos = window.rfind(word)
-        if pos > best_pos:
-            best, best_pos = kind, pos
+    for stem, words in _GUID_STEMS:
+        if stem in window:
+            for word, kind in words:
+                pos = window.rfind(word)
+                if pos > best_pos:
+                    best, best_pos = kind, pos
     return best
 
 
@@ -258,18 +271,27 @@ class Detector:
 
     # -- individual detectors -------------------------------------------------------------
     def _secrets(self, text: str, out: list[Span]) -> None:
-        rules: set[int] = set()
-        for _end, idx in _SECRET_GATES.iter(text.lower()):
-            rules.add(idx)
-        for i in sorted(rules):
-            gate, rx = _SECRET_RULES[i]
-            gate = gate.split("|", 1)[0]
-            for m in rx.finditer(text):
-                start, end = m.span("v")
-                value = text[start:end]
-                if value.startswith(("[", "<", "$", "{", "%")) or value == self.config.secret_marker:
-                    continue  # already a placeholder / template variable
-                out.append(Span(start, end, "SECRET", gate))
+        low = text.lower()
+        if len(low) != len(text):
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        last_end = -1
+        for end_idx, (i, length) in _SECRET_GATES.iter(low):
+            start = end_idx - length + 1
+            if i == len(_SECRET_RULES) - 1:  # "==": the 86 characters before are the key
+                start -= 86
+                if start < 0 or (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+/")):
+                    continue
+            elif start < last_end or (start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_")):
+                continue
+            m = _SECRET_RULES[i][1].match(text, start)
+            if m is None:
+                continue
+            vs, ve = m.span("v")
+            value = text[vs:ve]
+            if value.startswith(("[", "<", "$", "{", "%")) or value == self.config.secret_marker:
+                continue  # already a placeholder / template variable
+            last_end = ve
+            out.append(Span(vs, ve, "SECRET", _SECRET_RULES[i][0].split("|", 1)[0]))
 
     def _emails(self, text: str, out: list[Span]) -> None:
         at = text.find("@")
@@ -398,7 +420,7 @@ class Detector:
             out.append(Span(start, end, "IPV6", keep=keep))
 
     def _mac(self, value: str, start: int, end: int, out: list[Span]) -> None:
-        hexdigits = re.sub(r"[^0-9A-Fa-f]", "", value).lower()
+        hexdigits = _NON_HEX_ANY.sub("", value).lower()
         keep = hexdigits in ("000000000000", "ffffffffffff") or self.allowed(value)
         out.append(Span(start, end, "MAC", keep=keep))
 
@@ -457,16 +479,29 @@ class Detector:
         on = self.enabled
         n = len(text)
         for m in _DIGIT_CLUSTER.finditer(text):
-            start = m.start()
+            c = m.group()
+            seps = c.count(" ") + c.count("-") + c.count(".") + c.count("(") + c.count(")")
+            ndig = len(c) - seps - c.count("\u00a0")
+            if ndig < 7 or (ndig == 8 and _DATE_ONLY.fullmatch(c)):
+                continue
+            start, end = m.start(), m.end()
+            if (start > 0 and text[start - 1].isalpha()) or (end < n and text[end].isalpha()
+                                                             and text[end] not in "xe"):
+                continue  # part of a token (hex id, GUID piece, version tag)
+            if "." in c and _DOTTED_NUMBERS.fullmatch(c):
+                continue  # an IPv4 address or version number
+            dm = _DATE_PREFIX.match(c)
+            if dm and ndig - 8 < 7:
+                continue  # a date, or a date and time
             # pull in a leading "+", "(" or "+(" of a phone number
             while start > 0 and text[start - 1] in "+(" and m.start() - start < 2:
                 start -= 1
             lo, hi = max(0, start - 1), min(n, m.end() + 12)
-            if "US_SSN" in on:
+            if "US_SSN" in on and ndig >= 9 and c.count("-") >= 2:
                 for sm in SSN_RE.finditer(text, lo, hi):
                     if ssn_ok(sm.group()):
                         out.append(Span(sm.start(), sm.end(), "US_SSN", keep=self.allowed(sm.group())))
-            if "CREDIT_CARD" in on:
+            if "CREDIT_CARD" in on and ndig >= 13:
                 for cm in CARD_RE.finditer(text, lo, hi):
                     if self._card_ok(text, cm.start(), cm.group()):
                         out.append(Span(cm.start(), cm.end(), "CREDIT_CARD", keep=self.allowed(cm.group())))
@@ -504,7 +539,7 @@ def _build_secret_gates() -> ahocorasick.Automaton:
     auto = ahocorasick.Automaton()
     for i, (gates, _rx) in enumerate(_SECRET_RULES):
         for gate in gates.lower().split("|"):
-            auto.add_word(gate, i)
+            auto.add_word(gate, (i, len(gate)))
     auto.make_automaton()
     return auto
 
@@ -562,6 +597,8 @@ _HOST_FULL = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
 )
 _DIGIT_CLUSTER = re.compile(r"\d[\d ().\-\u00a0]{5,}\d")
+_DATE_PREFIX = re.compile(r"\d{4}[-./]\d{2}[-./]\d{2}")
+_DATE_ONLY = re.compile(r"\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}")
 _DOTTED_NUMBERS = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")
 _TICKET_BEFORE = re.compile(
     r"(?:ticket|case|incident|request|order|invoice|sr|job|issue|ref|reference|tracking|"
@@ -571,32 +608,37 @@ _TICKET_BEFORE = re.compile(
 
 
 def _kv(keys: str) -> re.Pattern[str]:
-    return re.compile(rf"(?i:(?<![\w])(?:{keys})\s*[=:]\s*)[\"']?(?P<v>[^;&\s\"'<>,]{{3,}})")
+    """``key=value`` / ``key: value`` where only the value is secret (matched at the key)."""
+    return re.compile(rf"(?i:{keys})[\"']?\s*[=:]\s*[\"']?(?P<v>[^;&\s\"'<>,]{{3,}})")
 
 
-# (gates, pattern): the pattern runs only when one of its "|"-separated gate strings occurs in
-# the lower-cased text (one Aho-Corasick pass finds them all). The secret is the group "v".
+_KV_KEYS = (
+    "AccountKey|SharedAccessKey|SharedAccessSignature|Password|passwd|Pwd|client_secret|"
+    "clientSecret|client-secret|secret|api_key|api-key|apikey|access_key|accessKey|"
+    "subscription_key|subscription-key|Ocp-Apim-Subscription-Key|primary_key|primaryKey|"
+    "secondary_key|access_token|accessToken|refresh_token|refreshToken|id_token|auth_token|"
+    "sas_token|sasToken"
+)
+
+# (gates, pattern): a pattern is tried (``match``) where one of its "|"-separated gates starts
+# a word in the text; one Aho-Corasick pass over the lower-cased text finds every gate. The
+# secret itself is the group "v". The "==" rule is the exception: its gate ends the secret.
 _SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("accountkey", _kv("AccountKey")),
-    ("sharedaccess", _kv("SharedAccessKey|SharedAccessSignature")),
-    ("password", _kv("Password|passwd")),
-    ("pwd", _kv("Pwd")),
-    ("sig=", re.compile(r"(?<![\w])sig=(?P<v>[A-Za-z0-9%+/=_-]{10,})")),
-    ("secret", _kv("client_secret|clientsecret|secret")),
-    ("key", _kv("api[_-]?key|access[_-]?key|subscription[_-]?key|primary[_-]?key|secondary[_-]?key")),
-    ("token", _kv("access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|sas[_-]?token")),
-    ("bearer", re.compile(r"(?i:\bBearer\s+)(?P<v>[A-Za-z0-9._~+/=-]{16,})")),
-    ("basic ", re.compile(r"(?i:\bBasic\s+)(?P<v>[A-Za-z0-9+/]{12,}={0,2})(?![\w])")),
-    ("eyJ", re.compile(r"(?P<v>\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})")),
-    ("PRIVATE KEY-----", re.compile(
+    (_KV_KEYS, _kv(_KV_KEYS)),
+    ("sig=", re.compile(r"sig=(?P<v>[A-Za-z0-9%+/=_-]{10,})")),
+    ("bearer", re.compile(r"(?i:Bearer\s+)(?P<v>[A-Za-z0-9._~+/=-]{16,})")),
+    ("basic", re.compile(r"(?i:Basic\s+)(?P<v>[A-Za-z0-9+/]{12,}={0,2})(?![\w])")),
+    ("eyj", re.compile(r"(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})")),
+    ("-----begin", re.compile(
         r"(?P<v>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----)", re.DOTALL)),
-    ("sk-", re.compile(r"(?P<v>\bsk-(?:proj-)?[A-Za-z0-9_-]{20,})")),
-    ("AKIA", re.compile(r"(?P<v>\bAKIA[0-9A-Z]{16}\b)")),
-    ("ghp_|gho_|ghu_|ghs_|ghr_|github_pat_", re.compile(r"(?P<v>\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}))")),
-    ("xox", re.compile(r"(?P<v>\bxox[abprs]-[A-Za-z0-9-]{10,})")),
-    ("AIza", re.compile(r"(?P<v>\bAIza[0-9A-Za-z_-]{35})")),
-    ("glpat-", re.compile(r"(?P<v>\bglpat-[A-Za-z0-9_-]{20,})")),
-    ("==", re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])")),
+    ("sk-", re.compile(r"(?P<v>sk-(?:proj-)?[A-Za-z0-9_-]{20,})")),
+    ("akia", re.compile(r"(?P<v>AKIA[0-9A-Z]{16})(?![0-9A-Za-z])")),
+    ("ghp_|gho_|ghu_|ghs_|ghr_|github_pat_",
+     re.compile(r"(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}))")),
+    ("xoxa-|xoxb-|xoxp-|xoxr-|xoxs-", re.compile(r"(?P<v>xox[abprs]-[A-Za-z0-9-]{10,})")),
+    ("aiza", re.compile(r"(?P<v>AIza[0-9A-Za-z_-]{35})")),
+    ("glpat-", re.compile(r"(?P<v>glpat-[A-Za-z0-9_-]{20,})")),
+    ("==", re.compile(r"(?P<v>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])")),
 )
 _SECRET_GATES = _build_secret_gates()
 

@@ -29,6 +29,17 @@ from .tables import (
     SECOND_LEVEL_SUFFIXES,
 )
 
+_NON_ALNUM = re.compile(r"[^a-z0-9]")
+_NON_HEX = re.compile(r"[^0-9a-f]")
+_PHONE_EXT = re.compile(r"\s?(?:x|ext\.?)\s?\d+$")
+_LOCAL_SPLIT = re.compile(r"([._-])")
+_TRAILING_DIGITS = re.compile(r"\d+$")
+_URL_PARTS = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/?#@]*@)?(?P<host>\[[^\]]+\]|[^/?#:]*)"
+    r"(?P<port>:\d+)?(?P<rest>.*)$",
+    re.DOTALL,
+)
+
 if TYPE_CHECKING:
     from .leak import LeakScanner
 
@@ -493,7 +504,7 @@ class Pseudonymizer:
         return fake, oid
 
     def _mac(self, value: str, span: Span) -> tuple[str, int]:
-        norm = re.sub(r"[^0-9a-f]", "", value.lower())
+        norm = _NON_HEX.sub("", value.lower())
         canon_template = ":".join(norm[i : i + 2] for i in range(0, 12, 2))
         fake, oid = self._assign("MAC", norm, lambda r: F.fake_mac(r, canon_template))
         hexes = fake.replace(":", "")
@@ -520,7 +531,7 @@ class Pseudonymizer:
         fake_e164, oid = self._assign("PHONE", norm, gen)
         fake_nsn = fake_e164[1 + len(str(cc)) :]
         ext_at = len(value)
-        m = re.search(r"\s?(?:x|ext\.?)\s?\d+$", value)
+        m = _PHONE_EXT.search(value)
         if m:
             ext_at = m.start()
         head = list(value[:ext_at])
@@ -577,13 +588,13 @@ class Pseudonymizer:
         return F.fold_initial(token) or token[:1]
 
     def _org_core(self, core: str) -> tuple[str, int]:
-        norm = re.sub(r"[^a-z0-9]", "", core.lower())
+        norm = _NON_ALNUM.sub("", core.lower())
 
         def gen(r: F.KeyedRng) -> str:
             words = max(1, min(2, len(core.split())))
             return " ".join(F.fake_last(r) for _ in range(words))
 
-        return self._assign("ORG", norm, gen, lambda f: re.sub(r"[^a-z0-9]", "", f.lower()))
+        return self._assign("ORG", norm, gen, lambda f: _NON_ALNUM.sub("", f.lower()))
 
     def _org(self, value: str, span: Span) -> tuple[str, int]:
         m = _ORG_SUFFIX.search(value)
@@ -624,7 +635,7 @@ class Pseudonymizer:
                 # a word inside a name is mapped like the organization of the same name,
                 # so "rg-contoso-prod" and "contoso.com" stay coherent
                 fake_org, _ = self._org_core(low)
-                out.append(F.match_case(tok, re.sub(r"[^a-z0-9]", "", fake_org.lower())))
+                out.append(F.match_case(tok, _NON_ALNUM.sub("", fake_org.lower())))
             pos = m.end()
         out.append(label[pos:])
         return "".join(out)
@@ -655,7 +666,7 @@ class Pseudonymizer:
             return host
         sld = labels[-n_suffix - 1]
         fake_org, _ = self._org_core(sld)
-        fake_sld = re.sub(r"[^a-z0-9]", "", fake_org.lower())
+        fake_sld = _NON_ALNUM.sub("", fake_org.lower())
         if sld.isupper():
             fake_sld = fake_sld.upper()
         subs = [self._label(x) if x != "*" else x for x in labels[: -n_suffix - 1]]
@@ -680,7 +691,7 @@ class Pseudonymizer:
         if low in _GENERIC_LOCALS and not force:
             return local
         base, plus, tag = local.partition("+")
-        tokens = re.split(r"([._-])", base)
+        tokens = _LOCAL_SPLIT.split(base)
         words = [t for t in tokens if t and t not in "._-"]
         if not words:
             return local
@@ -691,7 +702,7 @@ class Pseudonymizer:
                 out.append(tok)
                 continue
             role = roles.get(tok, "")
-            digits = re.search(r"\d+$", tok)
+            digits = _TRAILING_DIGITS.search(tok)
             stem = tok[: digits.start()] if digits else tok
             num = digits.group() if digits else ""
             if not stem:
@@ -713,7 +724,7 @@ class Pseudonymizer:
         return "".join(out) + (plus + tag if plus else "")
 
     def _url(self, value: str, span: Span) -> tuple[str, int]:
-        m = re.match(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/?#@]*@)?(?P<host>\[[^\]]+\]|[^/?#:]*)(?P<port>:\d+)?(?P<rest>.*)$", value, re.DOTALL)
+        m = _URL_PARTS.match(value)
         if not m:
             return value, 0
         host = m.group("host")

@@ -21,42 +21,47 @@ import phonenumbers
 from .detect import iban_ok, luhn_ok, phone_valid, special_ip, ssn_ok
 from .pools import pools
 
+_NON_HEX_ANY = re.compile(r"[^0-9A-Fa-f]")
+
 _HEX = "0123456789abcdef"
 _ALNUM_LOWER = string.ascii_lowercase + string.digits
 
 
 class KeyedRng:
-    """A deterministic byte stream seeded by one HMAC; ``below(n)`` draws uniformly."""
+    """A deterministic random source seeded by one HMAC digest.
 
-    __slots__ = ("_seed", "_buf", "_pos", "_block", "counter")
+    ``below(n)`` draws from a big integer built from the digest (extended with SHA-256 in
+    counter mode when it runs low), so a draw costs one ``divmod``.
+    """
+
+    __slots__ = ("_seed", "_acc", "_block", "counter")
 
     def __init__(self, seed: bytes, counter: int = 0) -> None:
         self.counter = counter  # the re-draw number (generators may widen their pool)
         self._seed = seed
-        self._buf = seed
-        self._pos = 0
+        self._acc = int.from_bytes(seed, "big")
         self._block = 0
 
-    def _bytes(self, n: int) -> bytes:
-        while self._pos + n > len(self._buf):
-            self._block += 1
-            self._buf = self._buf[self._pos :] + hashlib.sha256(
-                self._seed + self._block.to_bytes(4, "big")
-            ).digest()
-            self._pos = 0
-        out = self._buf[self._pos : self._pos + n]
-        self._pos += n
-        return out
+    def _refill(self) -> None:
+        self._block += 1
+        more = hashlib.sha256(self._seed + self._block.to_bytes(4, "big")).digest()
+        self._acc = (self._acc << 256) | int.from_bytes(more, "big")
 
     def below(self, n: int) -> int:
-        """Uniform-enough integer in ``[0, n)`` (64 random bits; bias < 2**-40 for n < 2**24)."""
-        return int.from_bytes(self._bytes(8), "big") % n
+        """An integer in ``[0, n)``; the pool keeps >= 64 spare bits, so the bias is < 2**-64."""
+        while self._acc < (n << 64):
+            self._refill()
+        self._acc, r = divmod(self._acc, n)
+        return r
 
     def choice(self, seq: tuple[str, ...] | str) -> str:
         return seq[self.below(len(seq))]
 
     def digits(self, n: int) -> str:
-        return "".join(str(self.below(10)) for _ in range(n))
+        return str(self.below(10**n)).zfill(n) if n > 0 else ""
+
+    def hex(self, n: int) -> str:
+        return format(self.below(16**n), "x").zfill(n) if n > 0 else ""
 
 
 def keyed_seed(key: bytes, namespace: str, norm: str, counter: int = 0) -> bytes:
@@ -97,7 +102,7 @@ def fill_template(template: str, chars: str, is_slot: str = "digit") -> str:
 
 # -- generators (original -> fake, given a keyed rng) ---------------------------------------
 def fake_guid(rng: KeyedRng, original: str) -> str:
-    body = "".join(_HEX[rng.below(16)] for _ in range(32))
+    body = rng.hex(32)
     body = body[:12] + "4" + body[13:16] + "89ab"[rng.below(4)] + body[17:]
     guid = f"{body[:8]}-{body[8:12]}-{body[12:16]}-{body[16:20]}-{body[20:]}"
     if any(c in "ABCDEF" for c in original):
@@ -167,7 +172,7 @@ def fake_ipv6(rng: KeyedRng, original: str) -> str:
 
 
 def fake_mac(rng: KeyedRng, original: str) -> str:
-    orig_hex = re.sub(r"[^0-9A-Fa-f]", "", original)
+    orig_hex = _NON_HEX_ANY.sub("", original)
     first = int(orig_hex[:2], 16)
     raw = [rng.below(256) for _ in range(6)]
     raw[0] = (raw[0] & 0xFC) | (first & 0x03)  # keep multicast / locally-administered bits
@@ -183,6 +188,8 @@ def fake_phone(rng: KeyedRng, e164: str) -> str:
     """A valid number of the same country and length (E.164 in, E.164 out).
 
     The first digit of the national number is kept (it often tells mobile from fixed line).
+    Candidates are screened with the region's general number pattern (one regex) and only
+    the survivor is confirmed with ``phonenumbers.is_valid_number``.
     """
     try:
         parsed = phonenumbers.parse(e164, None)
@@ -190,11 +197,30 @@ def fake_phone(rng: KeyedRng, e164: str) -> str:
         return e164
     cc = str(parsed.country_code)
     nsn = phonenumbers.national_significant_number(parsed)
-    for _ in range(300):
-        cand = "+" + cc + nsn[0] + rng.digits(len(nsn) - 1)
+    pattern = _general_pattern(phonenumbers.region_code_for_number(parsed) or
+                               phonenumbers.region_code_for_country_code(parsed.country_code))
+    for attempt in range(400):
+        cand_nsn = nsn[0] + rng.digits(len(nsn) - 1)
+        if pattern is not None and attempt < 300 and not pattern.fullmatch(cand_nsn):
+            continue
+        cand = "+" + cc + cand_nsn
         if cand != e164 and phone_valid(cand, "ZZ"):
             return cand
     return e164
+
+
+_GENERAL_PATTERNS: dict[str, re.Pattern[str] | None] = {}
+
+
+def _general_pattern(region: str | None) -> re.Pattern[str] | None:
+    """The compiled general national-number pattern of a region (libphonenumber metadata)."""
+    if not region:
+        return None
+    if region not in _GENERAL_PATTERNS:
+        md = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        pat = md.general_desc.national_number_pattern if md and md.general_desc else None
+        _GENERAL_PATTERNS[region] = re.compile(pat) if pat else None
+    return _GENERAL_PATTERNS[region]
 
 
 def fake_card(rng: KeyedRng, original: str) -> str:
@@ -266,6 +292,8 @@ def fake_word(rng: KeyedRng, template: str) -> str:
 
 
 def fake_digits_like(rng: KeyedRng, template: str) -> str:
+    if template.isdigit():
+        return rng.digits(len(template))
     return "".join(str(rng.below(10)) if c.isdigit() else c for c in template)
 
 

@@ -21,6 +21,9 @@ from .config import PseudonymizeConfig
 from .detect import Span
 from .pools import pools
 
+_NON_ALNUM = re.compile(r"[^a-z0-9]")
+_NAME_TOKEN = re.compile(r"[^\W\d_][\w'\u2019.-]*")
+
 _LOW = "a-z\u00df-\u00f6\u00f8-\u00ff"
 _UP = "A-Z\u00c0-\u00d6\u00d8-\u00de"
 _NAME_WORD = (
@@ -69,7 +72,7 @@ _ORG_WORDS = re.compile(
 
 def norm_key(key: str) -> str:
     """Normalize a field name: lower case, no separators ("Contact-Name" -> "contactname")."""
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+    return _NON_ALNUM.sub("", key.lower())
 
 
 def _key_candidates(before: str) -> list[str]:
@@ -130,6 +133,10 @@ class NameFinder:
         self._key_suffixes = frozenset(
             norm_key(re.split(r"[ _-]", k)[-1]) for k in config.person_keys + config.organization_keys
         ) | self._person_keys | self._org_keys
+        self._key_auto = ahocorasick.Automaton()
+        for word in self._key_suffixes:
+            self._key_auto.add_word(word, len(word))
+        self._key_auto.make_automaton()
         self._automaton: ahocorasick.Automaton | None = None
         listed: dict[str, str] = {}
         for name in config.person_names:
@@ -160,7 +167,7 @@ class NameFinder:
         words = s.replace(",", " ").split()
         if not 1 <= len(words) <= 5:
             return False
-        return all(re.fullmatch(r"[^\W\d_][\w'\u2019.-]*", w) for w in words) and any(
+        return all(_NAME_TOKEN.fullmatch(w) for w in words) and any(
             w[0].isupper() for w in words
         )
 
@@ -201,7 +208,7 @@ class NameFinder:
         if self._automaton is not None:
             self._listed(text, out)
         if ":" in text or "=" in text:
-            self._key_values(text, out)
+            self._key_values(text, out)  # uses self._key_auto
         if self.enabled_person and self.config.detect_context_names:
             self._context(text, out)
         return out
@@ -235,18 +242,17 @@ class NameFinder:
         """``key: value`` / ``key = value`` / ``"key": "value"`` pairs whose key names a person
         or a company (JSON-like text, YAML-like profiles, log lines)."""
         n = len(text)
-        for m in _SEP.finditer(text):
-            i = m.start()
-            j = i - 1
-            while j >= 0 and i - j <= 3 and text[j] in " \t\"'":
-                j -= 1
-            if j < 0 or not text[j].isalpha():
+        low = text.lower()
+        if len(low) != n:
+            return
+        done: set[int] = set()
+        for end_idx, _length in self._key_auto.iter(low):
+            i = end_idx + 1
+            while i < n and i - end_idx <= 3 and text[i] in " \t\"'":
+                i += 1
+            if i >= n or text[i] not in ":=" or i in done:
                 continue
-            k = j
-            while k > 0 and j - k < 30 and (text[k - 1].isalnum() or text[k - 1] == "_"):
-                k -= 1
-            if norm_key(text[k : j + 1]) not in self._key_suffixes:
-                continue
+            done.add(i)
             line_start = max(text.rfind("\n", 0, i) + 1, i - 48)
             key = ""
             for cand in _key_candidates(text[line_start:i]):
