@@ -253,3 +253,26 @@ def test_receipt_keeps_an_earlier_target(outdir: Path, service: FakeService, azu
     assert receipt is not None and receipt["provider"] == "openai"
     assert receipt["previous"][0]["provider"] == "azure"
     assert len(service.uploads()) == 2
+
+
+def test_azure_identity_when_no_key(outdir: Path, service: FakeService,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key in the environment: Microsoft Entra ID through azure-identity's token provider."""
+    import sys
+    import types
+
+    scopes: list[str] = []
+
+    def get_bearer_token_provider(credential: object, scope: str) -> object:
+        scopes.append(scope)
+        return lambda: SECRET
+
+    identity = types.ModuleType("azure.identity")
+    identity.DefaultAzureCredential = lambda: object()  # type: ignore[attr-defined]
+    identity.get_bearer_token_provider = get_bearer_token_provider  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "azure", types.ModuleType("azure"))
+    monkeypatch.setitem(sys.modules, "azure.identity", identity)
+    report = upload(outdir, endpoint=service.base_url, **FAST)
+    assert report.auth == "entra-id (azure-identity DefaultAzureCredential)"
+    assert scopes == ["https://cognitiveservices.azure.com/.default"]
+    assert service.seen and all(s.auth == "bearer" for s in service.seen)
