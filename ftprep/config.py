@@ -25,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TARGETS = ("azure", "openai")
+EXECUTION_SETTINGS = ("workers", "batch_size")
 SECRET_KEYS = frozenset({"key", "secret", "api_key", "password", "token"})
 
 
@@ -36,7 +37,7 @@ class PrepareConfig:
     seed: int = 0
     pseudonymize: bool = True
     batch_size: int = 512
-    workers: int = 1
+    workers: int = 0  # 0: one per core
     max_line_bytes: int = 64 * 1024 * 1024
     max_depth: int = 64
     max_images: int = 10
@@ -54,8 +55,8 @@ class PrepareConfig:
             raise ConfigError(f"target must be one of {', '.join(TARGETS)}")
         if not 0 <= self.validation_fraction < 1:
             raise ConfigError("validation_fraction must be in [0, 1)")
-        if self.batch_size < 1 or self.workers < 1:
-            raise ConfigError("batch_size and workers must be at least 1")
+        if self.batch_size < 1 or self.workers < 0:
+            raise ConfigError("batch_size must be at least 1 and workers at least 0 (0: one per core)")
         if self.suite_mode not in ("merge", "replace"):
             raise ConfigError("suite_mode must be merge or replace")
 
@@ -63,6 +64,14 @@ class PrepareConfig:
         d = asdict(self)
         d["pseudonymize_options"] = dict(self.pseudonymize_options)
         d["checks"] = dict(self.checks)
+        return d
+
+    def output_settings(self) -> dict[str, Any]:
+        """The settings that shape the outputs (for the manifest): execution settings such as
+        ``workers`` and ``batch_size`` change speed, never bytes, so they are left out."""
+        d = self.to_dict()
+        for name in EXECUTION_SETTINGS:
+            d.pop(name, None)
         return d
 
     def fingerprint(self) -> str:

@@ -92,7 +92,7 @@ class RunContext:
     pseudonymizer: Any | None = None
 
     @classmethod
-    def create(cls, config: PrepareConfig, key: bytes | None) -> RunContext:
+    def create(cls, config: PrepareConfig, key: bytes | None, fmt: str | None = None) -> RunContext:
         model = resolve_model(config.model)
         pz = None
         if config.pseudonymize:
@@ -108,7 +108,7 @@ class RunContext:
             config=config,
             model=model,
             counter=Counter(model),
-            validator=Validator(model, ValidationPolicy(max_images=config.max_images)),
+            validator=Validator(model, ValidationPolicy(max_images=config.max_images), fmt=fmt),
             pseudonymizer=pz,
         )
 
@@ -355,10 +355,48 @@ def prepare(
         return _run(files, out, config, ctx, key, started, config_source)
 
 
+def detect_run_format(files: Sequence[str], ctx: RunContext, limits: ReadLimits) -> str | None:
+    """The run's format: that of its first valid line (spec), found before the real pass
+    so that every worker and engine judges every line against the same format."""
+    probe = Validator(ctx.model, ctx.validator.policy)
+    for path in files:
+        for batch in iter_records(path, batch_size=64, limits=limits):
+            for rec in batch:
+                probe.validate(rec)
+                if probe.format is not None:
+                    return probe.format
+    return None
+
+
 def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, key: bytes | None,
          started: float, config_source: str | None) -> PrepareReport:
-    processor = BatchProcessor(ctx)
+    from .engine import NeedsSerialRun
+
     limits = ReadLimits(max_line_bytes=config.max_line_bytes, max_depth=config.max_depth)
+    ctx.validator.format = detect_run_format(files, ctx, limits)
+    workers = config.workers if config.workers > 0 else _default_workers()
+    try:
+        return _run_once(files, out, config, ctx, key, started, limits, workers)
+    except NeedsSerialRun:
+        # A cross-worker fake collision: redo serially so the output equals --workers 1.
+        return _run_once(files, out, config, ctx, key, started, limits, 1)
+
+
+def _default_workers() -> int:
+    from .engine import default_workers
+
+    return default_workers()
+
+
+def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext,
+              key: bytes | None, started: float, limits: ReadLimits, workers: int) -> PrepareReport:
+    from .engine import NeedsSerialRun, ProcessEngine, SerialEngine
+
+    engine: SerialEngine | ProcessEngine
+    if workers > 1:
+        engine = ProcessEngine(ctx, limits, config.batch_size, workers)
+    else:
+        engine = SerialEngine(ctx, limits, config.batch_size)
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
     rejected_by_reason: Tally[str] = Tally()
@@ -366,47 +404,54 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
     problems: list[dict[str, Any]] = []
     inputs_meta: list[dict[str, Any]] = []
     split_rows: dict[str, list[int]] = {s.value: [] for s in Split}
-    with OutputSet(out, config.bom) as outputs:
-        for path in files:
-            meta = input_summary(path)
-            lines = 0
-            for batch in iter_records(path, batch_size=config.batch_size, limits=limits):
-                lines += len(batch)
-                for item in processor.process(batch):
-                    rec = item.record
-                    assert rec.split is not None
-                    outputs.write(rec.split, item.line)
-                    split_rows[rec.split.value].append(len(collector))
-                    collector.add(rec, item.content_hash, item.entity_counts)
-                    for f in rec.findings:
-                        if f.severity is Severity.WARNING:
-                            warnings_by_code[f.code] += 1
-                    if rec.split is Split.REJECTED:
-                        rejected_by_reason.update(rec.error_codes or [f.code for f in rec.findings])
-                        if len(problems) < 50:
-                            problems.append({"source": rec.source, "line": rec.line,
-                                             "codes": rec.error_codes or sorted({f.code for f in rec.findings})})
-            meta["lines"] = lines
-            inputs_meta.append(meta)
-        outputs.close()
-        leak = _leak_check(ctx, outputs, collector, split_rows)
-        if not leak["passed"] and config.fail_on_leak:
-            hits = leak["hits"]
-            first = hits[0]
-            raise LeakError(
-                f"leak check failed: {len(hits)} original identifier(s) survived, first in "
-                f"{first['file']}:{first['line']} ({', '.join(first['types'])}); no output was written"
-            )
-        frame = collector.frame()
-        checks = _run_checks(frame, ctx, config)
-        with contextlib.suppress(FileNotFoundError):
-            (out / MANIFEST_NAME).unlink()  # never let an old manifest vouch for new files
-        with contextlib.suppress(FileNotFoundError):
-            (out / REPORT_NAME).unlink()
-        final = outputs.commit()
+    try:
+        with OutputSet(out, config.bom) as outputs:
+            for path in files:
+                meta = input_summary(path)
+                lines = 0
+                for items in engine.process_file(path):
+                    lines += len(items)
+                    for item in items:
+                        rec = item.record
+                        assert rec.split is not None
+                        outputs.write(rec.split, item.line)
+                        split_rows[rec.split.value].append(len(collector))
+                        collector.add(rec, item.content_hash, item.entity_counts)
+                        for f in rec.findings:
+                            if f.severity is Severity.WARNING:
+                                warnings_by_code[f.code] += 1
+                        if rec.split is Split.REJECTED:
+                            codes = rec.error_codes or sorted({f.code for f in rec.findings})
+                            rejected_by_reason.update(codes)
+                            if len(problems) < 50:
+                                problems.append({"source": rec.source, "line": rec.line, "codes": codes})
+                meta["lines"] = lines
+                inputs_meta.append(meta)
+            outputs.close()
+            state = engine.state
+            if workers > 1 and ctx.pseudonymizer is not None and _needs_serial(state):
+                raise NeedsSerialRun()
+            leak = _leak_check(ctx, state, outputs, collector, split_rows, workers)
+            if not leak["passed"] and config.fail_on_leak:
+                hits = leak["hits"]
+                first = hits[0]
+                raise LeakError(
+                    f"leak check failed: {len(hits)} output row(s) hold an original identifier, "
+                    f"first {first['file']}:{first['line']} ({', '.join(first['types'])}); "
+                    "no output was written"
+                )
+            frame = collector.frame()
+            checks = _run_checks(frame, ctx, config)
+            with contextlib.suppress(FileNotFoundError):
+                (out / MANIFEST_NAME).unlink()  # never let an old manifest vouch for new files
+            with contextlib.suppress(FileNotFoundError):
+                (out / REPORT_NAME).unlink()
+            final = outputs.commit()
+    finally:
+        engine.close()
     manifest = _build_manifest(
         files=inputs_meta, out=out, final=final, config=config, ctx=ctx, key=key,
-        frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
+        state=state, frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
         warnings_by_code=warnings_by_code, problems=problems,
     )
     report_path = _write_report(out, manifest, frame)
@@ -424,6 +469,11 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
                          warnings=warnings)
 
 
+def _needs_serial(state: Any) -> bool:
+    report = state.report
+    return bool(state.conflicts or (report is not None and (report.redraws or report.collisions)))
+
+
 def _entity_types(ctx: RunContext) -> tuple[str, ...]:
     if ctx.pseudonymizer is None:
         return ()
@@ -432,29 +482,22 @@ def _entity_types(ctx: RunContext) -> tuple[str, ...]:
     return tuple(getattr(pseudonymize, "ENTITY_TYPES", ()))
 
 
-def _leak_check(ctx: RunContext, outputs: OutputSet, collector: StatsCollector,
-                split_rows: dict[str, list[int]]) -> dict[str, Any]:
+def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: StatsCollector,
+                split_rows: dict[str, list[int]], workers: int) -> dict[str, Any]:
     """Scan every written row for every original value detected; count residual detections."""
     if ctx.pseudonymizer is None:
         return {"ran": False, "passed": True, "hits": [], "residual": {}}
-    scanner = ctx.pseudonymizer.leak_scanner()
-    hits: list[dict[str, Any]] = []
+    from .leak_pass import scan_outputs
+
+    hits, residual_rows = scan_outputs(
+        {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()},
+        state.originals, state.fakes, ctx.pseudonymizer.config, workers,
+    )
     residual: Tally[str] = Tally()
-    for name, path in outputs.tmp.items():
-        rows = split_rows[name]
-        with open(path, "rb") as fh:
-            for index, raw in enumerate(fh):
-                if index == 0 and raw.startswith(BOM):
-                    raw = raw[len(BOM):]
-                text = raw.decode("utf-8", "replace")
-                found = scanner.scan(text)
-                if found:
-                    hits.append({"file": OUTPUT_NAMES[name], "line": index + 1,
-                                 "types": sorted(set(found))})
-                extra = scanner.residual(text)
-                if extra:
-                    residual.update(extra)
-                    collector.set_residual(rows[index], len(extra))
+    by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
+    for (fname, index), types in residual_rows.items():
+        residual.update(types)
+        collector.set_residual(split_rows[by_file[fname]][index], len(types))
     return {"ran": True, "passed": not hits, "hits": hits, "residual": dict(sorted(residual.items()))}
 
 
@@ -469,6 +512,7 @@ def _run_checks(frame: Any, ctx: RunContext, config: PrepareConfig) -> dict[str,
         suite_mode=config.suite_mode,
     )
     result: dict[str, Any] = report.to_dict()
+    result.pop("seconds", None)  # timings vary run to run: keep them out of the manifest
     return result
 
 
@@ -487,7 +531,7 @@ def _split_stats(frame: Any, split: str, limit: int) -> dict[str, Any]:
 
 
 def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, Path],
-                    config: PrepareConfig, ctx: RunContext, key: bytes | None, frame: Any,
+                    config: PrepareConfig, ctx: RunContext, key: bytes | None, state: Any, frame: Any,
                     checks: dict[str, Any], leak: dict[str, Any], rejected_by_reason: Tally[str],
                     warnings_by_code: Tally[str], problems: list[dict[str, Any]]) -> dict[str, Any]:
     outputs = {name: describe_file(path, out) for name, path in final.items()}
@@ -503,9 +547,9 @@ def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, 
     pseudo: dict[str, Any] = {"enabled": pz is not None, "key_fingerprint": None, "entities": {},
                               "leak_check": {k: v for k, v in leak.items() if k != "hits"}}
     if pz is not None and key is not None:
-        from .pseudonymize import key_fingerprint
+        from .pseudonymize import PseudonymizeReport, key_fingerprint
 
-        pseudo.update(pz.report().to_dict())
+        pseudo.update((state.report or PseudonymizeReport()).to_dict())
         pseudo["enabled"] = True
         pseudo["key_fingerprint"] = key_fingerprint(key)
         pseudo["leak_check"] = {k: v for k, v in leak.items() if k != "hits"}
@@ -514,7 +558,7 @@ def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, 
         "schema_version": SCHEMA_VERSION,
         "ftprep_version": __version__,
         "versions": dependency_versions(),
-        "config": config.to_dict(),
+        "config": config.output_settings(),
         "target": config.target,
         "model": ctx.model.to_dict(),
         "format": ctx.validator.format,

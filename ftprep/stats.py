@@ -54,8 +54,8 @@ def messages_of(obj: Any, fmt: str | None) -> list[Mapping[str, Any]]:
     if fmt == "completion":
         return [{"role": "user", "content": obj.get("prompt")},
                 {"role": "assistant", "content": obj.get("completion")}]
-    msgs = obj.get("messages")
-    return [m for m in msgs if isinstance(m, Mapping)] if isinstance(msgs, list) else []
+    chat = obj.get("messages")
+    return [m for m in chat if isinstance(m, Mapping)] if isinstance(chat, list) else []
 
 
 def _text_of(content: Any) -> str:

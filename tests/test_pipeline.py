@@ -130,3 +130,37 @@ def test_over_limit_examples_are_rejected(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", [chat(user=big)] + [chat(user=f"q{i}") for i in range(11)])
     report = prepare([src], tmp_path / "o", PrepareConfig(model="gpt-35-turbo-0613", pseudonymize=False))
     assert report.manifest["counts"]["rejected_by_reason"] == {"over_token_limit": 1}
+
+
+def test_workers_give_byte_identical_outputs(prepared: tuple[Path, Path, dict]) -> None:
+    base, out, _ = prepared
+    inputs = [SAMPLE / "support_chat.jsonl", SAMPLE / "broken.jsonl"]
+    key = b"0123456789abcdef0123456789abcdef-test-key"
+    serial = base / "serial"
+    prepare(inputs, serial, PrepareConfig(workers=1, batch_size=37), key)
+    parallel = base / "parallel"
+    prepare(inputs, parallel, PrepareConfig(workers=2, batch_size=50), key)
+    for name in sorted(p.name for p in serial.iterdir()):
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+        assert (serial / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_leak_check_fails_the_run_when_an_original_survives(tmp_path: Path, monkeypatch) -> None:
+    """Plant a detected original that the replacement does not remove: the run must fail
+    and leave no outputs behind."""
+    from ftprep.errors import LeakError
+    from ftprep.pseudonymize import Pseudonymizer, Transformed
+
+    real = Pseudonymizer.transform
+
+    def leaky(self, obj):  # pseudonymize, then put one original back
+        t = real(self, obj)
+        return Transformed(obj, True, t.counts)
+
+    monkeypatch.setattr(Pseudonymizer, "transform", leaky)
+    src = write_jsonl(tmp_path / "in.jsonl", [chat(user=f"mail jane{i}@contoso.com") for i in range(12)])
+    out = tmp_path / "o"
+    with pytest.raises(LeakError, match="train.jsonl|validation.jsonl") as err:
+        prepare([src], out, PrepareConfig(workers=1), b"0123456789abcdef0123456789abcdef")
+    assert "contoso" not in str(err.value)
+    assert not any(p.name.endswith(".jsonl") or p.name == "manifest.json" for p in out.iterdir())
