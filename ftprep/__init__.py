@@ -27,6 +27,7 @@ from .manifest import read_manifest, verify_outputs
 from .pipeline import PrepareReport, prepare
 from .records import Finding, Record, Severity, Split
 from .tokens import MODELS, ModelInfo, resolve_model
+from .upload import UploadReport, job_status, upload
 
 __all__ = [
     "MODELS",
@@ -46,15 +47,18 @@ __all__ = [
     "Split",
     "TokenReport",
     "UploadError",
+    "UploadReport",
     "UsageError",
     "ValidationReport",
     "__version__",
     "count_tokens",
     "load",
+    "job_status",
     "load_config",
     "prepare",
     "read_manifest",
     "resolve_model",
+    "upload",
     "validate_files",
     "verify_outputs",
 ]

@@ -112,13 +112,20 @@ def cli() -> None:
 @click.option("--n-epochs", type=int, default=None, help="Epochs for the cost estimate (default: the service heuristic).")
 @click.option("--price-per-million", type=float, default=None, help="Training price per 1M tokens for the estimate.")
 @click.option("--bom", is_flag=True, default=None, help="Write a UTF-8 BOM at the start of train/validation files.")
+@click.option("--workers", type=int, default=None, envvar="FTPREP_WORKERS",
+              help="Worker processes (default: one per core; output is identical for any number).")
+@click.option("--template", type=click.Path(dir_okay=False), default=None,
+              help="Build examples from tables/logs/datasets with this template (see `ftprep convert`).")
+@click.option("--sheet", default=None, help="Excel sheet (with --template; default the first).")
+@click.option("--record-start", default=None, help="Regex that starts a multi-line log record (with --template).")
 @click.option("--force", is_flag=True, help="Replace the ftprep outputs in a non-empty output directory.")
 @json_option
 def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str | None,
             validation_fraction: float | None, seed: int | None, key_file: str | None,
             no_pseudonymize: bool, config_path: str | None, suite: str | None, suite_mode: str | None,
             n_epochs: int | None, price_per_million: float | None, bom: bool | None,
-            force: bool, as_json: bool) -> None:
+            workers: int | None, template: str | None, sheet: str | None,
+            record_start: str | None, force: bool, as_json: bool) -> None:
     """Run every stage: load, validate, pseudonymize, count tokens, check, split, emit."""
     from .config import load_config
     from .pipeline import prepare as run_prepare
@@ -127,7 +134,8 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
     config = config.with_overrides(
         target=target, model=model, validation_fraction=validation_fraction, seed=seed,
         suite=suite, suite_mode=suite_mode, n_epochs=n_epochs,
-        price_per_million=price_per_million, bom=bom or None,
+        price_per_million=price_per_million, bom=bom or None, workers=workers,
+        template=template, sheet=sheet, record_start=record_start,
         pseudonymize=False if no_pseudonymize else None,
     )
     key = None if not config.pseudonymize else _load_key(key_file, required=True)
@@ -241,8 +249,9 @@ def verify(outdir: str, as_json: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: one clear line and an exit code for every failure, never a traceback."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="ftprep",
-                 standalone_mode=False)
+        rc = cli.main(args=list(argv) if argv is not None else None, prog_name="ftprep",
+                      standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except click.exceptions.Abort:
         click.echo("ftprep: interrupted", err=True)
         sys.exit(130)

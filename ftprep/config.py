@@ -45,6 +45,9 @@ class PrepareConfig:
     price_per_million: float | None = None
     bom: bool = False
     fail_on_leak: bool = True
+    template: str | None = None
+    sheet: str | None = None
+    record_start: str | None = None
     suite: str | None = None
     suite_mode: str = "merge"
     pseudonymize_options: Mapping[str, Any] = field(default_factory=dict)

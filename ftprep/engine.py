@@ -130,6 +130,17 @@ class SerialEngine:
                 self.state.merge(self._drain.take())
             yield items
 
+    def process_records(self, batches: Iterator[list[Record]]) -> Iterator[list[Processed]]:
+        """Records built elsewhere (the ingest stage's conversions)."""
+        from .pipeline import BatchProcessor
+
+        processor = BatchProcessor(self.ctx)
+        for batch in batches:
+            items = processor.process(batch)
+            if self._drain is not None:
+                self.state.merge(self._drain.take())
+            yield items
+
     def close(self) -> None:
         return None
 

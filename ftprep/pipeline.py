@@ -51,12 +51,17 @@ INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz")
 
 # --- inputs -----------------------------------------------------------------
 
-def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """Files as given; a directory stands for its ``*.jsonl`` / ``*.jsonl.gz`` files, sorted."""
+def expand_inputs(inputs: Sequence[str | os.PathLike[str]], *, tables: bool = False) -> list[str]:
+    """Files as given; a directory stands for its ``*.jsonl`` / ``*.jsonl.gz`` files, sorted.
+
+    With ``tables`` (a template is in use) any file is taken as is, and a directory is
+    taken whole (a Hugging Face dataset saved with ``save_to_disk``)."""
     out: list[str] = []
     for item in inputs:
         p = Path(item)
-        if p.is_dir():
+        if tables and p.exists():
+            out.append(str(item))
+        elif p.is_dir():
             found = sorted(str(c) for c in p.iterdir()
                            if c.is_file() and c.name.endswith(INPUT_SUFFIXES))
             if not found:
@@ -72,6 +77,8 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
 
 
 def input_summary(path: str) -> dict[str, Any]:
+    if Path(path).is_dir():
+        return {"path": path, "sha256": None, "bytes": None}
     try:
         sha, size = file_sha256(path)
     except OSError as exc:
@@ -181,8 +188,9 @@ class BatchProcessor:
                 entry["record"] = t.value
             else:
                 entry["record"] = rec.obj
-        elif len(rec.raw) > self.ctx.config.max_line_bytes:
-            entry["text"] = None
+        elif len(rec.raw) > self.ctx.config.max_line_bytes or (not rec.raw and rec.text is None
+                                                                and rec.has_errors):
+            entry["text"] = None  # over the size limit, or a table row the template could not render
         else:
             text = rec.text if rec.text is not None else rec.raw.decode("utf-8", "replace")
             text = text.replace("\x00", "\ufffd")
@@ -347,7 +355,7 @@ def prepare(
     """Run every stage over ``inputs`` and write train/validation/rejected, report and manifest."""
     started = time.perf_counter()
     config = config or PrepareConfig()
-    files = expand_inputs(inputs)
+    files = expand_inputs(inputs, tables=config.template is not None)
     out = Path(outdir)
     ctx = RunContext.create(config, key)  # fails early on a missing key or unknown model
     prepare_outdir(out, files, force)
@@ -373,8 +381,15 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
     from .engine import NeedsSerialRun
 
     limits = ReadLimits(max_line_bytes=config.max_line_bytes, max_depth=config.max_depth)
-    ctx.validator.format = detect_run_format(files, ctx, limits)
-    workers = config.workers if config.workers > 0 else _default_workers()
+    if config.template is None:
+        ctx.validator.format = detect_run_format(files, ctx, limits)
+        workers = config.workers if config.workers > 0 else _default_workers()
+    else:
+        from .ingest import load_template
+
+        template = load_template(config.template)
+        ctx.validator.format = template.kind
+        workers = 1  # conversions run in this process
     try:
         return _run_once(files, out, config, ctx, key, started, limits, workers)
     except NeedsSerialRun:
@@ -409,7 +424,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
             for path in files:
                 meta = input_summary(path)
                 lines = 0
-                for items in engine.process_file(path):
+                for items in _process_input(engine, path, config):
                     lines += len(items)
                     for item in items:
                         rec = item.record
@@ -467,6 +482,20 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                         "Azure OpenAI is the primary target")
     return PrepareReport(out, manifest, frame=frame, seconds=time.perf_counter() - started,
                          warnings=warnings)
+
+
+def _process_input(engine: Any, path: str, config: PrepareConfig) -> Iterator[list[Processed]]:
+    if config.template is None:
+        yield from engine.process_file(path)
+        return
+    from .ingest import iter_converted
+
+    conversion = iter_converted(path, config.template, batch_size=config.batch_size,
+                                sheet=config.sheet, record_start=config.record_start)
+    try:
+        yield from engine.process_records(iter(conversion))
+    finally:
+        conversion.close()
 
 
 def _needs_serial(state: Any) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from helpers import SAMPLE, chat, write_jsonl
 
-from ftprep.cli import cli, main
+from ftprep.cli import cli
 
 
 def run(args: list[str], env: dict | None = None) -> tuple[int, str, str]:
