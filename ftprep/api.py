@@ -160,3 +160,25 @@ def count_tokens(inputs: Sequence[str | os.PathLike[str]], *, model: str = "gpt-
     over = [p[0] for p in per if p[1] > info.example_token_limit]
     cost = estimate_cost(stats, info, n_epochs).to_dict()
     return TokenReport(info.name, info.encoding, info.example_token_limit, stats, over, cost, per)
+
+
+def check_files(inputs: Sequence[str | os.PathLike[str]], config: Any = None,
+                key: bytes | None = None) -> Any:
+    """Run the checks stage alone: the same stats frame and suite as ``prepare``, nothing kept.
+
+    With a key the frame is built from pseudonymized data (as in ``prepare``); without one,
+    pseudonymization is skipped — the checks see counts and flags only, never text.
+    Returns a :class:`ftprep.checks.ChecksReport`.
+    """
+    import tempfile
+
+    from .checks import ChecksReport
+    from .config import PrepareConfig
+    from .pipeline import prepare
+
+    cfg = config if config is not None else PrepareConfig()
+    if key is None:
+        cfg = cfg.with_overrides(pseudonymize=False)
+    with tempfile.TemporaryDirectory(prefix="ftprep-check-") as tmp:
+        report = prepare(inputs, os.path.join(tmp, "out"), cfg, key)
+    return ChecksReport.from_dict(report.manifest["checks"])

@@ -230,6 +230,60 @@ def keygen(path: str) -> None:
 
 
 @cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@model_option
+@click.option("--key-file", type=click.Path(dir_okay=False), envvar="FTPREP_KEY_FILE", default=None,
+              help="Check pseudonymized data, as prepare does (else the raw data's counts and flags).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Config file.")
+@click.option("--suite", type=click.Path(dir_okay=False), default=None, help="A great-expectations suite (JSON).")
+@click.option("--suite-mode", type=click.Choice(["merge", "replace"]), default=None)
+@json_option
+def check(inputs: Sequence[str], model: str | None, key_file: str | None, config_path: str | None,
+          suite: str | None, suite_mode: str | None, as_json: bool) -> None:
+    """Run the data-quality checks alone (exit 1 when an error-severity check fails)."""
+    from .api import check_files
+    from .config import load_config
+
+    config, _ = load_config(config_path)
+    config = config.with_overrides(model=model, suite=suite, suite_mode=suite_mode)
+    key = _load_key(key_file, required=False)
+    report = check_files(inputs, config, key)
+    if as_json:
+        emit_json({"schema_version": 1, **report.to_dict()})
+    else:
+        for r in report.results:
+            mark = "ok  " if r.success else ("FAIL" if r.severity == "error" else "warn")
+            ids = f" e.g. {', '.join(r.example_ids[:3])}" if r.example_ids and not r.success else ""
+            label = r.name or f"{r.expectation}{f' ({r.column})' if r.column else ''}"
+            click.echo(f"{mark} [{r.severity}] {label}: observed {r.observed_value}{ids}"
+                       + (f" - {r.description}" if r.description and not r.success else ""))
+        click.echo(f"checks: {'passed' if report.success else 'FAILED'}")
+    sys.exit(0 if report.success else 1)
+
+
+@cli.command()
+@click.argument("value")
+@click.option("--type", "entity_type", default=None,
+              help="Entity type (EMAIL, PHONE, GUID, PERSON, ...); default: detect it in VALUE.")
+@click.option("--key-file", type=click.Path(dir_okay=False), envvar="FTPREP_KEY_FILE", default=None,
+              help="Key file (else FTPREP_KEY).")
+def lookup(value: str, entity_type: str | None, key_file: str | None) -> None:
+    """Print the pseudonym VALUE gets under the key (no vault needed)."""
+    from .pseudonymize import Pseudonymizer
+
+    key = _load_key(key_file, required=True)
+    assert key is not None
+    pz = Pseudonymizer(key)
+    if entity_type is None:
+        click.echo(pz.transform_text(value).value)
+        return
+    try:
+        click.echo(pz.lookup(entity_type, value))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@cli.command()
 @click.argument("outdir", type=click.Path(file_okay=False))
 @json_option
 def verify(outdir: str, as_json: bool) -> None:

@@ -327,7 +327,8 @@ class PrepareReport:
             "counts": m["counts"],
             "tokens": m["tokens"],
             "checks": {"success": m["checks"]["success"],
-                       "failed": [r["expectation"] for r in m["checks"]["results"] if not r["success"]]},
+                       "failed": [r.get("name") or r["expectation"] for r in m["checks"]["results"]
+                                  if not r["success"]]},
             "pseudonymization": m["pseudonymization"],
             "outputs": {k: v["path"] for k, v in m["outputs"].items()},
             "warnings": self.warnings,
