@@ -80,3 +80,21 @@ def test_tokens_command_reports_figures() -> None:
     data = json.loads(out)
     assert code == 0 and data["encoding"] == "o200k_base" and data["example_token_limit"] == 32768
     assert data["stats"]["examples"] == 320 and data["cost"]["epochs"] == 3
+
+
+def test_check_exit_code_follows_error_checks(tmp_path: Path) -> None:
+    few = write_jsonl(tmp_path / "few.jsonl", [chat(user=f"q{i}") for i in range(5)])
+    code, out, _ = run(["check", str(few)])
+    assert code == 1 and "train_min_rows" in out and "checks: FAILED" in out
+    code, out, _ = run(["check", str(SAMPLE / "support_chat.jsonl"), "--json"])
+    assert code == 0 and json.loads(out)["success"] is True
+
+
+def test_lookup_is_stable_and_keyed(tmp_path: Path, key_file: Path) -> None:
+    a = run(["lookup", "jane.doe@contoso.com", "--type", "EMAIL", "--key-file", str(key_file)])
+    b = run(["lookup", "jane.doe@contoso.com", "--type", "email", "--key-file", str(key_file)])
+    assert a[0] == 0 and a[1] == b[1] and "@" in a[1] and "contoso" not in a[1]
+    other = tmp_path / "other.key"
+    other.write_text("a-completely-different-key-value-1234\n")
+    c = run(["lookup", "jane.doe@contoso.com", "--type", "EMAIL", "--key-file", str(other)])
+    assert c[1] != a[1]
