@@ -220,10 +220,14 @@ def tokens(inputs: Sequence[str], model: str | None, n_epochs: int | None, as_js
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-def keygen(path: str) -> None:
+@click.option("--exist-ok", is_flag=True, help="Keep an existing key file and exit 0 (it is never overwritten).")
+def keygen(path: str, exist_ok: bool) -> None:
     """Write a new random pseudonymization key to PATH (mode 0600; never overwrites)."""
     from .pseudonymize import key_fingerprint, load_key, write_key_file
 
+    if exist_ok and os.path.exists(path):
+        click.echo(f"kept the existing key {path} (fingerprint {key_fingerprint(load_key(path))})")
+        return
     write_key_file(path)
     click.echo(f"wrote a new key to {path} (fingerprint {key_fingerprint(load_key(path))}); "
                "keep it secret and backed up: the same key gives the same pseudonyms")
