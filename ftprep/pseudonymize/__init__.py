@@ -14,7 +14,7 @@ See docs/pseudonymization.md for entity types, policy options and guarantees.
 from __future__ import annotations
 
 from .config import ENTITY_TYPES, PseudonymizeConfig
-from .engine import Pseudonymizer
+from .engine import Pseudonymizer, Replacement
 from .keys import (
     MIN_KEY_BYTES,
     generate_key,
@@ -36,6 +36,7 @@ __all__ = [
     "PseudonymizeConfig",
     "PseudonymizeReport",
     "Pseudonymizer",
+    "Replacement",
     "Transformed",
     "faker_version",
     "generate_key",

@@ -288,10 +288,14 @@ class Detector:
                 continue
             vs, ve = m.span("v")
             value = text[vs:ve]
-            if value.startswith(("[", "<", "$", "{", "%")) or value == self.config.secret_marker:
+            if _PLACEHOLDER.match(value) or value == self.config.secret_marker:
                 continue  # already a placeholder / template variable
             last_end = ve
-            out.append(Span(vs, ve, "SECRET", _SECRET_RULES[i][0].split("|", 1)[0]))
+            gate = _SECRET_RULES[i][0].split("|", 1)[0]
+            if gate == "accountname=":  # a storage account name: a resource name, not a secret
+                out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name"))
+            else:
+                out.append(Span(vs, ve, "SECRET", gate))
 
     def _emails(self, text: str, out: list[Span]) -> None:
         at = text.find("@")
@@ -597,6 +601,9 @@ _HOST_FULL = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
 )
 _DIGIT_CLUSTER = re.compile(r"\d[\d ().\-\u00a0]{5,}\d")
+_PLACEHOLDER = re.compile(
+    r"(?:\$\{?[\w.-]+\}?|\{\{.*?\}\}|%[A-Za-z_][\w]*%|<[^<>]*>|\[[^\[\]]*\]|\*{3,}|x{3,}|X{3,})(?:[;&,]|$)"
+)
 _DATE_PREFIX = re.compile(r"\d{4}[-./]\d{2}[-./]\d{2}")
 _DATE_ONLY = re.compile(r"\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}")
 _DOTTED_NUMBERS = re.compile(r"\d{1,3}(?:\.\d{1,3}){2,}")
@@ -625,6 +632,7 @@ _KV_KEYS = (
 # secret itself is the group "v". The "==" rule is the exception: its gate ends the secret.
 _SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (_KV_KEYS, _kv(_KV_KEYS)),
+    ("accountname=", re.compile(r"(?i:AccountName)=(?P<v>[a-z0-9]{3,24})(?=[;\s\"']|$)")),
     ("sig=", re.compile(r"sig=(?P<v>[A-Za-z0-9%+/=_-]{10,})")),
     ("bearer", re.compile(r"(?i:Bearer\s+)(?P<v>[A-Za-z0-9._~+/=-]{16,})")),
     ("basic", re.compile(r"(?i:Basic\s+)(?P<v>[A-Za-z0-9+/]{12,}={0,2})(?![\w])")),

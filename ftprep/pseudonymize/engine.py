@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import phonenumbers
 
@@ -53,6 +53,15 @@ _TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+)", re.IGN
 _GENERIC_LOCALS = frozenset(
     ["admin", "administrator", "support", "help", "helpdesk", "info", "contact", "sales", "billing", "security", "noreply", "no-reply", "donotreply", "hello", "team", "ops", "devops", "it", "office", "hr", "jobs", "careers", "privacy", "abuse", "postmaster", "webmaster", "root", "alerts", "alert", "notifications", "notification", "service", "accounts", "finance", "legal"]
 )
+
+
+class Replacement(NamedTuple):
+    """One replaced span of an original string (see :meth:`Pseudonymizer.trace`)."""
+
+    start: int
+    end: int
+    etype: str
+    fake: str
 
 
 class _BoundedCache:
@@ -97,6 +106,8 @@ class Pseudonymizer:
         self._org_keys = frozenset(norm_key(k) for k in self.config.organization_keys)
         self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
         self._memo: dict[str, list[Span]] = {}
+        self._trace: dict[str, list[Replacement]] | None = None
+        self._observing = False
         self._rcache: _BoundedCache = _BoundedCache(self.config.cache_size)
         self._inner: dict[str, int] = {}
         self._learned: dict[str, tuple[str, str, bool]] = {}
@@ -149,6 +160,39 @@ class Pseudonymizer:
             self._memo.clear()
             self._learned.clear()
         return Transformed(new, new != text, counts)
+
+    def observe(self, obj: Any) -> None:
+        """Register the originals of a record without replacing anything.
+
+        Showing every record to ``observe`` before transforming any makes injectivity strict:
+        no fake will equal an original that appears anywhere in the data, not only earlier.
+        It costs one detection pass; the output of later transforms does not otherwise change.
+        """
+        self._observing = True
+        saved = self._report
+        self._report = PseudonymizeReport()
+        try:
+            self._learn(obj, None)
+            self._walk(obj, None, {})
+        finally:
+            self._observing = False
+            self._report = saved
+            self._memo.clear()
+            self._learned.clear()
+
+    def trace(self, obj: Any) -> tuple[Transformed, dict[str, list[Replacement]]]:
+        """:meth:`transform` that also returns, for every original string that changed, the
+        replacements made in it (offsets in the original string, type, fake).
+
+        For evaluation and an explicit ``--show-mapping``: the keys are ORIGINAL values -
+        never log or write them.
+        """
+        self._trace = {}
+        try:
+            result = self.transform(obj)
+            return result, self._trace
+        finally:
+            self._trace = None
 
     def report(self) -> PseudonymizeReport:
         """The cumulative report over every call so far (a copy)."""
@@ -273,7 +317,13 @@ class Pseudonymizer:
                 if (pos == 0 or not (hay[pos - 1].isalnum() or hay[pos - 1] in "-_")) and (
                     end == n or not (hay[end].isalnum() or hay[end] in "_")
                 ) and not (end < n - 1 and hay[end] == "-" and hay[end + 1].isalnum()):
-                    out.append(Span(pos, end, etype, sub))
+                    span = Span(pos, end, etype, sub)
+                    if etype == "PERSON" and sub == "first":
+                        # a known first name followed by a capitalized word: the full name
+                        nm = _NEXT_NAME_WORD.match(text, end)
+                        if nm and nm.group(1).lower() not in _COMMON_WORDS | _NOT_SURNAMES:
+                            span = Span(pos, nm.end(), "PERSON", "")
+                    out.append(span)
                 pos = hay.find(value, end)
         return out
 
@@ -305,22 +355,21 @@ class Pseudonymizer:
             return s
         if key is not None:
             k = norm_key(key)
+            whole: Span | None = None
             if k in self._secret_keys and "SECRET" in self.config.entities:
-                if s.strip() and not s.startswith(("[", "<", "${", "{{", "%")) and s != self.config.secret_marker:
-                    self._count("SECRET", None, counts)
-                    self._report.redacted_secrets += 1
-                    self._remember("SECRET", s, self.config.secret_marker)
-                    self._report.values_changed += 1
-                    return self.config.secret_marker
-                return s
-            if k in self._person_keys and "PERSON" in self.config.entities and self._names.name_like(s):
+                if not s.strip() or s.startswith(("[", "<", "${", "{{", "%")) or s == self.config.secret_marker:
+                    return s
+                whole = Span(0, len(s), "SECRET", "key")
+            elif k in self._person_keys and "PERSON" in self.config.entities and self._names.name_like(s):
                 sub = "first" if k in self._first_keys else "last" if k in self._last_keys else ""
-                new = self._replace_span(s, Span(0, len(s), "PERSON", sub), counts)
+                whole = Span(0, len(s), "PERSON", sub)
+            elif k in self._org_keys and "ORGANIZATION" in self.config.entities and self._names.org_like(s):
+                whole = Span(0, len(s), "ORGANIZATION")
+            if whole is not None:
+                new = self._replace_span(s, whole, counts)
                 self._report.values_changed += new != s
-                return new
-            if k in self._org_keys and "ORGANIZATION" in self.config.entities and self._names.org_like(s):
-                new = self._replace_span(s, Span(0, len(s), "ORGANIZATION"), counts)
-                self._report.values_changed += new != s
+                if self._trace is not None and new != s:
+                    self._trace.setdefault(s, []).append(Replacement(0, len(s), whole.etype, new))
                 return new
         if self.config.embedded_json and len(s) >= 2 and s[0] in "{[" and s[-1] in "}]":
             embedded = self._embedded_json(s, counts)
@@ -365,6 +414,7 @@ class Pseudonymizer:
             spans = resolve_overlaps(spans)
         out: list[str] = []
         pos = 0
+        trace = self._trace
         for span in spans:
             if span.keep:
                 continue
@@ -374,6 +424,8 @@ class Pseudonymizer:
                 out.append(text[pos : span.start])
                 out.append(new)
                 pos = span.end
+                if trace is not None:
+                    trace.setdefault(text, []).append(Replacement(span.start, span.end, span.etype, new))
         if not out:
             return text
         out.append(text[pos:])
@@ -392,6 +444,8 @@ class Pseudonymizer:
             return value
         if etype == "GUID" and span.sub:
             self._report.guid_contexts[span.sub] = self._report.guid_contexts.get(span.sub, 0) + 1
+        if self._observing:
+            return handler(value, span)[0]
         ck = (etype, span.sub, value)
         hit = self._rcache.get(ck)
         if hit is None:
@@ -441,11 +495,17 @@ class Pseudonymizer:
             self._inner[etype] = self._inner.get(etype, 0) + n
 
     def _count(self, etype: str, oid: int | None, counts: dict[str, int]) -> None:
+        if self._observing:
+            return
         counts[etype] = counts.get(etype, 0) + 1
         self._report.add(etype, oid)
 
     def _remember(self, etype: str, original: str, fake: str) -> None:
-        self._originals.setdefault(etype, set()).add(original.lower())
+        if self._observing:
+            return
+        # names keep their case (the leak check matches them case-sensitively: "Will", "Mark")
+        cased = etype in ("PERSON", "ORGANIZATION")
+        self._originals.setdefault(etype, set()).add(original if cased else original.lower())
         self._fakes.setdefault(etype, set()).add(fake.lower())
 
     # -- the injective keyed draw ---------------------------------------------------------
@@ -457,6 +517,10 @@ class Pseudonymizer:
         canon: Callable[[str], str] = str.lower,
     ) -> tuple[str, int]:
         """The fake of ``norm`` in namespace ``ns``: keyed, memoized, injective within the run."""
+        if self._observing:
+            oid = F.original_id(self._key, ns, norm)
+            self._seen.setdefault(ns, set()).add(oid)
+            return norm, oid
         hit = self._cache.get((ns, norm))
         if hit is not None:
             return hit
@@ -822,6 +886,13 @@ def azure_names(resource_id: str) -> list[str]:
             i += 1
     return [n for n in names if n and n.lower() not in AZURE_FIXED_NAMES]
 
+
+_NEXT_NAME_WORD = re.compile(
+    r"[ \t]+([A-Z\u00c0-\u00de][a-z\u00df-\u00ff]+(?:-[A-Z\u00c0-\u00de][a-z\u00df-\u00ff]+)?)(?![\w-])"
+)
+_NOT_SURNAMES = frozenset(
+    ["the", "and", "or", "from", "at", "in", "on", "of", "for", "to", "is", "was", "has", "had", "will", "can", "said", "approved", "called", "wrote", "asked", "mentioned", "team", "support", "here", "there"]
+)
 
 # Capitalized words that are also given names or surnames: never learned as a lone token.
 _COMMON_WORDS = frozenset(

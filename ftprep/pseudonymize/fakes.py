@@ -127,7 +127,10 @@ def fake_ipv4(rng: KeyedRng, original: str) -> str:
     for o in reversed(octets[1:]):
         if o != "0":
             break
-        zeros += 1  # keep trailing zero octets: a network address stays a network address
+        zeros += 1
+    # a network address (x.y.z.0) stays a network address; more trailing zeros are not kept,
+    # or a /12 private block would leave only 16 possible fakes
+    zeros = min(zeros, 1)
     for net in _V4_PRIVATE:
         if ip in net:
             host_bits = 32 - net.prefixlen
@@ -198,7 +201,7 @@ def fake_phone(rng: KeyedRng, e164: str) -> str:
     cc = str(parsed.country_code)
     nsn = phonenumbers.national_significant_number(parsed)
     pattern = _general_pattern(phonenumbers.region_code_for_number(parsed) or
-                               phonenumbers.region_code_for_country_code(parsed.country_code))
+                               phonenumbers.region_code_for_country_code(int(cc)))
     for attempt in range(400):
         cand_nsn = nsn[0] + rng.digits(len(nsn) - 1)
         if pattern is not None and attempt < 300 and not pattern.fullmatch(cand_nsn):

@@ -18,6 +18,8 @@ from .config import PseudonymizeConfig
 from .detect import Detector
 from .names import NameFinder
 
+_NAME_TYPES = frozenset(("PERSON", "ORGANIZATION"))
+
 
 def _boundary_ok(text: str, start: int, end: int) -> bool:
     return (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
@@ -38,21 +40,32 @@ class LeakScanner:
         for values in (fakes or {}).values():
             fake_set.update(v.lower() for v in values)
         self._fakes = fake_set
-        self._auto: Any = None
-        auto = ahocorasick.Automaton()
-        count = 0
+        self._auto: Any = None  # case-insensitive: identifiers, matched in the lower-cased text
+        self._cased: Any = None  # case-sensitive: names, as written, Title Case and UPPER CASE
+        auto, cased = ahocorasick.Automaton(), ahocorasick.Automaton()
+        count = n_cased = 0
+        marker = self.config.secret_marker.lower()
         for etype in sorted(originals):
+            names = etype in _NAME_TYPES
             for value in originals[etype]:
                 v = value.lower()
-                if len(v) < min_len or v in fake_set or v == self.config.secret_marker.lower():
+                if len(v) < min_len or v in fake_set or v == marker:
                     continue
-                if not auto.exists(v):
+                if names:
+                    for variant in {value, value.upper(), value.title()}:
+                        if not cased.exists(variant):
+                            cased.add_word(variant, (len(variant), etype))
+                            n_cased += 1
+                elif not auto.exists(v):
                     auto.add_word(v, (len(v), etype))
                     count += 1
         if count:
             auto.make_automaton()
             self._auto = auto
-        self.size = count
+        if n_cased:
+            cased.make_automaton()
+            self._cased = cased
+        self.size = count + n_cased
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
 
@@ -68,17 +81,31 @@ class LeakScanner:
         self._names = NameFinder(self.config)
 
     def scan(self, text: str) -> list[str]:
-        """Entity types of originals found in ``text`` (one entry per hit, in order)."""
-        if self._auto is None or not text:
-            return []
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters change length when lower-cased
-            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        hits: list[str] = []
-        for end_idx, (length, etype) in self._auto.iter(lowered):
-            start = end_idx - length + 1
-            if _boundary_ok(lowered, start, end_idx + 1):
-                hits.append(etype)
+        """Entity types of originals found in ``text`` (one entry per hit)."""
+        return [etype for _s, _e, etype in self.find(text)]
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, entity type)`` of every original found in ``text``, on word boundaries.
+
+        The offsets let a caller repair the text; never print ``text[start:end]``.
+        """
+        hits: list[tuple[int, int, str]] = []
+        if not text:
+            return hits
+        if self._auto is not None:
+            lowered = text.lower()
+            if len(lowered) != len(text):  # a few characters change length when lower-cased
+                lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+            for end_idx, (length, etype) in self._auto.iter(lowered):
+                start = end_idx - length + 1
+                if _boundary_ok(lowered, start, end_idx + 1):
+                    hits.append((start, end_idx + 1, etype))
+        if self._cased is not None:
+            for end_idx, (length, etype) in self._cased.iter(text):
+                start = end_idx - length + 1
+                if _boundary_ok(text, start, end_idx + 1):
+                    hits.append((start, end_idx + 1, etype))
+        hits.sort()
         return hits
 
     def residual(self, text: str) -> list[str]:
