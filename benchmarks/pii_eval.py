@@ -23,6 +23,7 @@ equal an original that appears later in the data (strict injectivity; costs a de
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -57,10 +58,8 @@ def strings_of(record: Any) -> list[str]:
         if isinstance(v, str):
             out.append(v)
             if len(v) > 1 and v[0] in "{[" and v[-1] in "}]":
-                try:
+                with contextlib.suppress(ValueError):
                     walk(json.loads(v))
-                except ValueError:
-                    pass
         elif isinstance(v, dict):
             for x in v.values():
                 walk(x)
@@ -171,10 +170,13 @@ def evaluate(data: Path, labels_path: Path, prepass: bool) -> dict[str, Any]:
     equal_original = sum(1 for (etype, v) in fake_owner if v in (person_originals if etype == "PERSON"
                                                                   else originals.get(etype, set())))
     scanner = p.leak_scanner()
-    leak_hits = 0
+    leak_hits = repaired_hits = 0
     for out in outputs:
         for s in strings_of(out):
             leak_hits += len(scanner.scan(s))
+        fixed = p.repair(out, scanner).value
+        for s in strings_of(fixed):
+            repaired_hits += len(scanner.scan(s))
     per_type: dict[str, dict[str, Any]] = {}
     for etype in sorted(set(n_label) | set(n_repl)):
         recall = tp_label[etype] / n_label[etype] if n_label[etype] else None
@@ -200,6 +202,7 @@ def evaluate(data: Path, labels_path: Path, prepass: bool) -> dict[str, Any]:
         "collisions": {"shared_fakes": shared, "fake_equals_original": equal_original,
                        "rate": round((shared + equal_original) / n_entities, 6) if n_entities else None},
         "leak_check_hits": leak_hits,
+        "leak_check_hits_after_repair": repaired_hits,
         "report": p.report().to_dict(),
         "prepass": prepass,
     }
@@ -228,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"PERSON recall (structured field or context): {res['person_recall_with_context']}")
     print(f"consistency rate: {res['consistency_rate']}")
     print(f"collisions: {res['collisions']}")
-    print(f"leak-check hits: {res['leak_check_hits']}")
+    print(f"leak-check hits: {res['leak_check_hits']} (after repair pass: "
+          f"{res['leak_check_hits_after_repair']})")
     return 0
 
 

@@ -88,7 +88,9 @@ class _BoundedCache:
 class Pseudonymizer:
     """Detect and replace identifiers in parsed JSON values and text, consistently per key."""
 
-    def __init__(self, key: bytes, config: PseudonymizeConfig | None = None) -> None:
+    def __init__(
+        self, key: bytes, config: PseudonymizeConfig | None = None, record_mapping: bool = False
+    ) -> None:
         if not isinstance(key, bytes) or not key:
             raise ValueError("key must be non-empty bytes (see load_key)")
         self._key = key
@@ -108,6 +110,8 @@ class Pseudonymizer:
         self._memo: dict[str, list[Span]] = {}
         self._trace: dict[str, list[Replacement]] | None = None
         self._observing = False
+        #: (entity type, fake) -> original, collected for the vault when record_mapping is on
+        self._mapping: dict[tuple[str, str], str] | None = {} if record_mapping else None
         self._rcache: _BoundedCache = _BoundedCache(self.config.cache_size)
         self._inner: dict[str, int] = {}
         self._learned: dict[str, tuple[str, str, bool]] = {}
@@ -161,6 +165,64 @@ class Pseudonymizer:
             self._learned.clear()
         return Transformed(new, new != text, counts)
 
+    def repair(self, obj: Any, scanner: LeakScanner | None = None) -> Transformed:
+        """Replace originals that survived in an already pseudonymized value.
+
+        Detection is per record: a name stated with context in one record but bare in another
+        survives there. After a first pass over the whole run, ``repair`` (with the run's
+        :class:`LeakScanner`, which knows every original detected anywhere) replaces each
+        surviving original by its usual pseudonym. The result depends on the set of records in
+        the run, not on their order. Pass ``scanner`` to reuse one (building it is the cost).
+        """
+        scanner = scanner if scanner is not None else self.leak_scanner()
+        counts: dict[str, int] = {}
+        value, changed = self._repair_walk(obj, scanner, counts)
+        return Transformed(value, changed, counts)
+
+    def repair_text(self, text: str, scanner: LeakScanner | None = None) -> Transformed:
+        """:meth:`repair` for a plain string."""
+        scanner = scanner if scanner is not None else self.leak_scanner()
+        counts: dict[str, int] = {}
+        new = self._repair_string(text, scanner, counts)
+        return Transformed(new, new != text, counts)
+
+    def _repair_walk(self, value: Any, scanner: LeakScanner, counts: dict[str, int]) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            new = self._repair_string(value, scanner, counts)
+            return new, new != value
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            changed = False
+            for k, v in value.items():
+                out[k], c = self._repair_walk(v, scanner, counts)
+                changed = changed or c
+            return (out if changed else value), changed
+        if isinstance(value, list):
+            items = []
+            changed = False
+            for v in value:
+                nv, c = self._repair_walk(v, scanner, counts)
+                items.append(nv)
+                changed = changed or c
+            return (items if changed else value), changed
+        return value, False
+
+    def _repair_string(self, s: str, scanner: LeakScanner, counts: dict[str, int]) -> str:
+        hits = scanner.find(s)
+        if not hits:
+            return s
+        spans = resolve_overlaps(Span(a, b, etype) for a, b, etype in hits)
+        out: list[str] = []
+        pos = 0
+        for span in spans:
+            original = s[span.start : span.end]
+            new = self._replace_span(original, span, counts)
+            out.append(s[pos : span.start])
+            out.append(new)
+            pos = span.end
+        out.append(s[pos:])
+        return "".join(out)
+
     def observe(self, obj: Any) -> None:
         """Register the originals of a record without replacing anything.
 
@@ -211,6 +273,15 @@ class Pseudonymizer:
             raise ValueError(f"unknown or disabled entity type {etype}")
         counts: dict[str, int] = {}
         return self._replace_span(value, Span(0, len(value), etype), counts)
+
+    def drain_mapping(self) -> list[tuple[str, str, str]]:
+        """``(entity type, original, fake)`` collected since the last drain (for
+        :meth:`Vault.put_many`); empty unless built with ``record_mapping=True``."""
+        if not self._mapping:
+            return []
+        items = [(etype, original, fake) for (etype, fake), original in self._mapping.items()]
+        self._mapping.clear()
+        return items
 
     def collected_pairs(self) -> dict[str, dict[str, int]]:
         """Per namespace, fake -> keyed id of its original: merge these across worker
@@ -456,6 +527,8 @@ class Pseudonymizer:
             changed = new != value
             if changed:
                 self._remember(etype, value, new)
+                if self._mapping is not None and etype != "SECRET":
+                    self._mapping[(etype, new)] = value
             hit = (new, oid, tuple(inner.items()))
             self._rcache.put(ck, hit)
             for etype_in, n in inner.items():
@@ -627,7 +700,10 @@ class Pseudonymizer:
             fake, _ = self._assign("FIRST", norm, lambda r: F.fake_first(r, norm))
         else:
             fake, _ = self._assign("LAST", norm, F.fake_last)
-        return F.match_case(token, fake)
+        out = F.match_case(token, fake)
+        if self._mapping is not None and not self._observing:
+            self._mapping[(ns, out)] = token
+        return out
 
     def _person(self, value: str, span: Span) -> tuple[str, int]:
         parts = split_person(value, span.sub)
