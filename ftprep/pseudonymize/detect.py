@@ -20,6 +20,7 @@ import phonenumbers
 
 from .config import PseudonymizeConfig
 from .tables import (
+    AMBIGUOUS_TLDS,
     BUILTIN_ALLOW_VALUES,
     IBAN_LENGTHS,
     INTERNAL_SUFFIXES,
@@ -172,6 +173,8 @@ def hostname_tld_ok(host: str) -> bool:
     tld = labels[-1]
     if tld in INTERNAL_SUFFIXES:
         return True
+    if tld in AMBIGUOUS_TLDS and len(labels) < 3:
+        return False  # "main.rs", "script.pl": a file name unless it has a third label
     return tld in PUBLIC_TLDS and not labels[-2].isdigit()
 
 
@@ -457,8 +460,8 @@ class Detector:
                 start -= 1
             while start < m.start() and text[start] in ".-":
                 start += 1
-            if start > 0 and text[start - 1] == "*" and text[start] == ".":
-                start -= 1
+            if start > 1 and text[start - 1] == "." and text[start - 2] == "*":
+                start -= 2  # a wildcard name: *.corp.internal
             if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:"):
                 continue
             end = m.end()

@@ -11,7 +11,6 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import phonenumbers
@@ -782,7 +781,11 @@ class Pseudonymizer:
 
     def _number(self, digits: str) -> str:
         """A run of digits inside a name or local part: same length, keyed digits."""
-        return self._assign("LABELNUM", digits, partial(F.fake_digits_like, template=digits))[0]
+        hit = self._cache.get(("LABELNUM", digits))
+        if hit is None:
+            hit = (F.permute_digits(self._key, digits), 0)
+            self._cache.put(("LABELNUM", digits), hit)
+        return str(hit[0])
 
     def _domain(self, host: str) -> str:
         """Map a host name: kept public domains unchanged, Azure suffixes kept, the

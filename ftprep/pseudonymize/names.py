@@ -90,6 +90,7 @@ def _key_candidates(before: str) -> list[str]:
 
 
 _SEP = re.compile(r"[:=]")
+_ABBREV_SUFFIXES = ("Inc", "Ltd", "Co", "Corp", "S.A", "B.V", "N.V", "Pty", "Jr", "Sr")
 _NEXT_KEY = re.compile(r"[,;|][ \t]*[\"']?[A-Za-z][\w -]{0,24}[\"']?[ \t]*[:=]")
 # (lower-case gate words, pattern): a pattern is tried (``match``) only where one of its gate
 # words starts a word; one Aho-Corasick pass over the lower-cased text finds the gates.
@@ -255,7 +256,7 @@ class NameFinder:
             done.add(i)
             line_start = max(text.rfind("\n", 0, i) + 1, i - 48)
             key = ""
-            for cand in _key_candidates(text[line_start:i]):
+            for cand in reversed(_key_candidates(text[line_start:i])):  # longest key first
                 if cand in self._person_keys or cand in self._org_keys:
                     key = cand
                     break
@@ -286,6 +287,8 @@ class NameFinder:
                             end = k
                 while end > start and text[end - 1] in " \t\r.,;}":
                     end -= 1
+                if end < n and text[end] == "." and text[start:end].endswith(_ABBREV_SUFFIXES):
+                    end += 1  # "Fabrikam, Inc." keeps its period
             value = text[start:end]
             if not value.strip():
                 continue

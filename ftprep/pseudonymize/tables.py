@@ -13,6 +13,8 @@ from __future__ import annotations
 PUBLIC_TLDS: frozenset[str] = frozenset(
     ["com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "io", "ai", "co", "dev", "app", "cloud", "tech", "online", "site", "store", "shop", "blog", "news", "live", "tv", "me", "us", "uk", "de", "fr", "es", "it", "nl", "be", "ch", "at", "se", "no", "dk", "fi", "ie", "pt", "pl", "cz", "sk", "hu", "ro", "bg", "gr", "tr", "ru", "ua", "by", "kz", "il", "ae", "sa", "qa", "in", "cn", "jp", "kr", "tw", "hk", "sg", "my", "id", "th", "vn", "ph", "au", "nz", "ca", "mx", "br", "ar", "cl", "pe", "za", "ng", "ke", "eg", "ma", "lu", "li", "is", "ee", "lv", "lt", "si", "hr", "rs", "ba", "mk", "al", "gi", "mt", "cy", "eu", "asia", "global", "group", "company", "solutions", "services", "systems", "digital", "agency", "consulting", "microsoft", "azure", "windows", "office", "xbox", "bing", "google", "amazon", "aws", "apple"]
 )
+# Country TLDs that are also common file extensions: a two-label name under them is a file.
+AMBIGUOUS_TLDS: frozenset[str] = frozenset(("pl", "rs", "ai", "sh", "md", "py", "so", "cc", "ps"))
 INTERNAL_SUFFIXES: frozenset[str] = frozenset(
     ["local", "internal", "corp", "lan", "intranet", "intra", "home", "localdomain", "private", "priv", "ad", "domain", "test", "example", "invalid", "localhost", "onmicrosoft"]
 )
