@@ -88,7 +88,8 @@ HOST_RE = re.compile(
     r"[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-]|\.[A-Za-z0-9])"
 )
 _VERSION_BEFORE = re.compile(
-    r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bfirmware|\bagent|\bkernel|\bos)\s*[:=#]?\s*$",
+    r"(?:\bv|version|\bver\.?|build|release|firmware|agent|kernel|\bos|update|patch|sdk|\bcli|"
+    r"runtime|extension|package|driver|\bkb|\bfw)\s*[:=#]?\s*$",
     re.IGNORECASE,
 )
 _DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
@@ -379,7 +380,7 @@ class Detector:
                 ip = ipaddress.IPv4Address(value)
             except ValueError:
                 continue
-            if self.config.version_context and _VERSION_BEFORE.search(text, max(0, start - 12), start):
+            if self.config.version_context and _VERSION_BEFORE.search(text, max(0, start - 16), start):
                 continue
             keep = (self.config.keep_special_ips and special_ip(ip)) or self.allowed(value)
             out.append(Span(start, end, "IPV4", keep=keep))

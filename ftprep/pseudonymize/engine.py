@@ -23,6 +23,7 @@ from .report import PseudonymizeReport, Transformed
 from .tables import (
     AZURE_FIXED_NAMES,
     AZURE_HOST_SUFFIXES,
+    AZURE_REGIONS,
     GENERIC_LABEL_WORDS,
     PUBLIC_DOMAINS,
     SECOND_LEVEL_SUFFIXES,
@@ -210,7 +211,10 @@ class Pseudonymizer:
         hits = scanner.find(s)
         if not hits:
             return s
-        spans = resolve_overlaps(Span(a, b, etype) for a, b, etype in hits)
+        spans = resolve_overlaps(
+            Span(a, b, etype, "name" if etype == "AZURE_RESOURCE_ID" and s[a] != "/" else "")
+            for a, b, etype in hits
+        )
         out: list[str] = []
         pos = 0
         for span in spans:
@@ -384,9 +388,8 @@ class Pseudonymizer:
             pos = hay.find(value)
             while pos >= 0:
                 end = pos + len(value)
-                if (pos == 0 or not (hay[pos - 1].isalnum() or hay[pos - 1] in "-_")) and (
-                    end == n or not (hay[end].isalnum() or hay[end] in "_")
-                ) and not (end < n - 1 and hay[end] == "-" and hay[end + 1].isalnum()):
+                # the same word boundary as the leak check: only letters and digits extend a word
+                if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()):
                     span = Span(pos, end, etype, sub)
                     if etype == "PERSON" and sub == "first":
                         # a known first name followed by a capitalized word: the full name
@@ -798,6 +801,8 @@ class Pseudonymizer:
         ):
             return host
         for suffix in AZURE_HOST_SUFFIXES:
+            if low == suffix:
+                return host
             if low.endswith("." + suffix):
                 n = suffix.count(".") + 1
                 head = labels[:-n]
@@ -931,7 +936,7 @@ class Pseudonymizer:
         return "/".join(out), F.original_id(self._key, "AZURE_RESOURCE_ID", value.lower())
 
     def _resource_name(self, name: str) -> str:
-        if not name or name.lower() in AZURE_FIXED_NAMES:
+        if not name or name.lower() in AZURE_FIXED_NAMES or _plain_word(name):
             return name
         spans = self._detector.spans(name)
         if spans and spans[0].start == 0 and spans[0].end == len(name) and not spans[0].keep:
@@ -940,6 +945,11 @@ class Pseudonymizer:
         if new != name:
             self._remember("AZURE_RESOURCE_ID", name, new)
         return new
+
+
+def _plain_word(name: str) -> bool:
+    """A short dictionary-like resource name ("orders", "logs", "web") identifies nobody."""
+    return name.isalpha() and len(name) < 8 or name.lower() in AZURE_REGIONS
 
 
 def azure_names(resource_id: str) -> list[str]:
@@ -963,7 +973,7 @@ def azure_names(resource_id: str) -> list[str]:
             i += 2
         else:
             i += 1
-    return [n for n in names if n and n.lower() not in AZURE_FIXED_NAMES]
+    return [n for n in names if n and n.lower() not in AZURE_FIXED_NAMES and not _plain_word(n)]
 
 
 _NEXT_NAME_WORD = re.compile(

@@ -53,10 +53,12 @@ _SIGNATURE_RE = re.compile(
     rf"{_SIGNOFF}(?:[ \t]+[\w'\u2019]+){{0,3}}[ \t]*[,!.]?[ \t]*\r?\n[ \t]*(?:--?[ \t]*)?"
     rf"(?P<name>{_FULL_NAME})(?=[ \t]*(?:\r?\n|$|,|\|))"
 )
+_ORG_NAME = r"[A-Z][\w&'-]*(?:[ \t]+(?:&[ \t]+)?[A-Z][\w&'-]*){0,3}(?:,?[ \t]+(?:Inc|Ltd|LLC|PLC|GmbH|AG)\.?)?"
 _INTRO_RE = re.compile(
     rf"(?:[Mm]y\s+name\s+is|[Tt]his\s+is|I\s+am|I'm|[Ss]igned,?|[Cc]ontact\s+person:?|"
     rf"[Aa]ssigned\s+to|[Ee]scalated\s+to|[Ss]poke\s+(?:with|to)|[Cc]c:?|[Aa]pproved\s+by|"
     rf"[Rr]equested\s+by|[Rr]eported\s+by|[Oo]n\s+behalf\s+of)[ \t]+(?P<name>{_NAME_OR_TITLED})"
+    rf"(?:,?[ \t]+(?:from|at|of|with)[ \t]+(?P<org>{_ORG_NAME}))?"
 )
 _TITLED_RE = re.compile(rf"(?P<name>{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
 # an e-mail display name: "Jane Doe <jane@...>", "\"Doe, Jane\" <jane@...>"
@@ -94,7 +96,7 @@ _ABBREV_SUFFIXES = ("Inc", "Ltd", "Co", "Corp", "S.A", "B.V", "N.V", "Pty", "Jr"
 _NEXT_KEY = re.compile(r"[,;|][ \t]*[\"']?[A-Za-z][\w -]{0,24}[\"']?[ \t]*[:=]")
 # (lower-case gate words, pattern): a pattern is tried (``match``) only where one of its gate
 # words starts a word; one Aho-Corasick pass over the lower-cased text finds the gates.
-_CONTEXT_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+_CONTEXT_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str] | None], ...] = (
     (("hi", "hello", "hey", "dear", "greetings", "good", "thanks", "thank", "bonjour", "hallo",
       "hola", "ciao", "olá"), _SALUTATION_RE),
     (("regards", "best", "kind", "warm", "thanks", "thank", "many", "cheers", "sincerely",
@@ -103,6 +105,17 @@ _CONTEXT_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("my", "this", "i am", "i'm", "signed", "contact", "assigned", "escalated", "spoke", "cc",
       "approved", "requested", "reported", "on behalf"), _INTRO_RE),
     (("mr", "mrs", "ms", "miss", "mx", "dr", "prof"), _TITLED_RE),
+    # legal forms and a few unmistakable company words: the capitalized words before them
+    (("inc", "ltd", "llc", "llp", "plc", "gmbh", "corp", "corporation", "bank", "traders",
+      "holdings", "insurance", "industries", "pharmaceuticals", "logistics", "s.a.", "b.v.",
+      "n.v.", "pty"), None),
+)
+
+
+_ORG_BEFORE = re.compile(r"((?:[A-Z][\w&'-]*,?[ \t]+(?:&[ \t]+)?){1,3})\Z")
+# capitalized words that start a phrase but not a company name
+_NOT_ORG_WORDS = frozenset(
+    ["the", "a", "an", "our", "your", "their", "his", "her", "my", "this", "that", "these", "those", "from", "at", "with", "by", "for", "of", "and", "or", "resource", "network", "security", "availability", "management", "action", "backup", "storage", "log", "azure", "microsoft", "sql", "data", "central", "investment", "commercial", "retail", "private", "public", "national"]
 )
 
 
@@ -218,8 +231,9 @@ class NameFinder:
         low = text.lower()
         if len(low) != len(text):  # rare: lower-casing changed offsets; scan instead
             for _gates, rx in _CONTEXT_RULES:
-                for m in re.finditer(r"(?<!\w)" + rx.pattern, text):
-                    self._context_name(text, m.start("name"), m.end("name"), out)
+                if rx is not None:
+                    for m in re.finditer(r"(?<!\w)" + rx.pattern, text):
+                        self._context_name(text, m.start("name"), m.end("name"), out)
         else:
             tried: set[tuple[int, int]] = set()
             for end_idx, (length, ids) in _GATES.iter(low):
@@ -230,9 +244,16 @@ class NameFinder:
                     if (i, start) in tried:
                         continue
                     tried.add((i, start))
-                    m = _CONTEXT_RULES[i][1].match(text, start)
+                    rx = _CONTEXT_RULES[i][1]
+                    if rx is None:
+                        if self.enabled_org:
+                            self._org_before(text, start, end_idx + 1, out)
+                        continue
+                    m = rx.match(text, start)
                     if m:
                         self._context_name(text, m.start("name"), m.end("name"), out)
+                        if "org" in rx.groupindex and m.group("org") and self.enabled_org:
+                            self._org_span(text, m.start("org"), m.end("org"), out)
         if "<" in text and "@" in text:
             for m in _ANGLE_EMAIL.finditer(text):
                 dm = _DISPLAY_NAME_RE.search(text, max(0, m.start() - 80), m.start())
@@ -299,6 +320,35 @@ class NameFinder:
                     out.append(Span(start, end, "PERSON", sub))
             elif self.enabled_org and self.org_like(value):
                 out.append(Span(start, end, "ORGANIZATION"))
+
+    def _org_before(self, text: str, start: int, end: int, out: list[Span]) -> None:
+        """"Woodgrove Bank", "Smith PLC", "Fabrikam, Inc.": capitalized words before a legal
+        form or company word."""
+        if end < len(text) and text[end] == ".":
+            end += 1
+        if end < len(text) and text[end].isalnum():
+            return
+        if not text[start].isupper() and text[start:end].lower() not in ("plc", "gmbh"):
+            return
+        m = _ORG_BEFORE.search(text, max(0, start - 60), start)
+        if not m:
+            return
+        words = m.group(1).replace(",", " ").split()
+        while words and (words[0].lower() in _NOT_ORG_WORDS or words[0].lower() in _NOT_NAMES):
+            words.pop(0)
+        if not words:
+            return
+        self._org_span(text, text.rindex(words[0], m.start(), start), end, out)
+
+    def _org_span(self, text: str, start: int, end: int, out: list[Span]) -> None:
+        value = text[start:end]
+        words = value.split()
+        while words and words[0].lower() in _NOT_ORG_WORDS:
+            start = text.index(words[0], start) + len(words[0])
+            words.pop(0)
+        if words:
+            start = text.index(words[0], start)
+            out.append(Span(start, end, "ORGANIZATION"))
 
     def _context_name(self, text: str, start: int, end: int, out: list[Span]) -> None:
         value = text[start:end]
