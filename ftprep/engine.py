@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .io import ReadLimits, iter_lines, parse_record
+from .io import DEFAULT_MAX_LINE_BYTES, ReadLimits, iter_lines, parse_record
 from .records import Record
 
 if TYPE_CHECKING:
@@ -102,9 +103,10 @@ def _process_raw(ctx: RunContext, source: str, lines: list[RawLine],
     return BatchProcessor(ctx).process(batch)
 
 
-def iter_raw_batches(path: str, batch_size: int) -> Iterator[list[RawLine]]:
+def iter_raw_batches(path: str, batch_size: int,
+                     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[list[RawLine]]:
     batch: list[RawLine] = []
-    for number, raw in iter_lines(path):
+    for number, raw in iter_lines(path, max_line_bytes):
         batch.append((number, raw))
         if len(batch) >= batch_size:
             yield batch
@@ -124,7 +126,7 @@ class SerialEngine:
         self._drain = _Drain(ctx.pseudonymizer) if ctx.pseudonymizer is not None else None
 
     def process_file(self, path: str) -> Iterator[list[Processed]]:
-        for lines in iter_raw_batches(path, self.batch_size):
+        for lines in iter_raw_batches(path, self.batch_size, self.limits.max_line_bytes):
             items = _process_raw(self.ctx, path, lines, self.limits)
             if self._drain is not None:
                 self.state.merge(self._drain.take())
@@ -151,6 +153,9 @@ _WORKER: dict[str, Any] = {}  # per worker process only: its context and drain
 
 
 def _worker_init(ctx: RunContext, limits: ReadLimits) -> None:
+    # Ctrl-C reaches the whole process group: the main process stops the pool, so a
+    # worker must not die mid-task with its own KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["ctx"] = ctx
     _WORKER["limits"] = limits
     pz = ctx.pseudonymizer
@@ -170,11 +175,13 @@ class ProcessEngine:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         self.pool = mp.get_context(method).Pool(workers, _worker_init, (ctx, limits))
         self.batch_size = batch_size
+        self.max_line_bytes = limits.max_line_bytes
         self.in_flight = workers * 4
         self.state = PseudoState()
 
     def process_file(self, path: str) -> Iterator[list[Processed]]:
-        tasks = ((path, lines) for lines in iter_raw_batches(path, self.batch_size))
+        tasks = ((path, lines) for lines in iter_raw_batches(path, self.batch_size,
+                                                              self.max_line_bytes))
         for items, state in ordered_map(self.pool, _worker_run, tasks, self.in_flight):
             if state is not None:
                 self.state.merge(state)

@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Iterator
@@ -66,21 +67,95 @@ def open_input(path: str | os.PathLike[str]) -> IO[bytes]:
     return fh
 
 
-def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+class OverlongLine(bytes):
+    """Stands in for a line over ``max_line_bytes``: it holds no bytes of the line, only
+    its length (the reader skips to the line's end without keeping it)."""
+
+    length: int
+    cr: bool
+
+    def __new__(cls, length: int, cr: bool = False) -> OverlongLine:
+        obj = super().__new__(cls, b"")
+        obj.length = length
+        obj.cr = cr
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (OverlongLine, (self.length, self.cr))
+
+
+_UTF32_BOMS = {b"\xff\xfe\x00\x00": "UTF-32LE", b"\x00\x00\xfe\xff": "UTF-32BE"}
+_UTF16_BOMS = {b"\xff\xfe": "UTF-16LE", b"\xfe\xff": "UTF-16BE"}
+
+
+def sniff_wide_encoding(head: bytes) -> str | None:
+    """``UTF-16LE`` / ``UTF-16BE`` / ``UTF-32LE`` / ``UTF-32BE`` when the first bytes of a
+    file show a wide encoding (a BOM followed by an ASCII character in that encoding, or
+    mostly-ASCII text with a NUL in every other byte), else None. JSONL is UTF-8 only."""
+    for bom, name in _UTF32_BOMS.items():
+        unit = head[4:8]
+        if head.startswith(bom) and len(unit) == 4 and unit.count(0) == 3:
+            return name
+    for bom, name in _UTF16_BOMS.items():
+        unit = head[2:4]
+        if head.startswith(bom) and len(unit) == 2 and unit.count(0) == 1:
+            return name
+    sample = head[:256]
+    if len(sample) >= 16:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) >= 0.6 * len(odd) and even.count(0) == 0:
+            return "UTF-16LE"
+        if even.count(0) >= 0.6 * len(even) and odd.count(0) == 0:
+            return "UTF-16BE"
+    return None
+
+
+def _refuse_wide_encoding(fh: IO[bytes], path: str) -> None:
+    peek = getattr(fh, "peek", None)
+    head = peek(256)[:256] if peek is not None else b""
+    wide = sniff_wide_encoding(head)
+    if wide is not None:
+        has_bom = head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))
+        family = wide[:-2] if has_bom else wide  # without a BOM, iconv must be told the byte order
+        raise InputError(
+            f"the file is {wide} text, but JSONL must be UTF-8; convert it first, e.g. "
+            f"`iconv -f {family} -t UTF-8 IN > OUT.jsonl`", path, 1)
+
+
+def iter_lines(path: str | os.PathLike[str],
+               max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line_number, raw_bytes)`` for every physical line, terminator removed.
 
     ``\\n`` ends a line; a ``\\r`` before it is dropped (CRLF files). A missing final
     newline still yields the last line. A file that is entirely empty yields nothing.
+    A line longer than ``max_line_bytes`` is never held whole: it is read in pieces to
+    its end and yielded as an :class:`OverlongLine` (no bytes, only its length), so
+    memory stays bounded by the limit whatever the line's size. A UTF-16/32 file is an
+    :class:`~ftprep.errors.InputError` naming the encoding and how to convert it.
     """
+    cap = max_line_bytes + 2  # room for "\r\n"
     fh = open_input(path)
     try:
-        for number, line in enumerate(fh, start=1):
+        _refuse_wide_encoding(fh, str(path))
+        readline = fh.readline
+        number = 0
+        while True:
+            line = readline(cap)
+            if not line:
+                break
+            number += 1
+            if len(line) == cap and not line.endswith(b"\n"):
+                yield number, _skip_rest(readline, line)
+                continue
             if line.endswith(b"\n"):
                 line = line[:-1]
             if line.endswith(b"\r"):
                 line = line[:-1]
             if number == 1 and line.startswith(BOM):
                 line = line[len(BOM) :]
+            if len(line) > max_line_bytes:
+                yield number, OverlongLine(len(line), b"\r" in line)
+                continue
             yield number, line
     except (EOFError, gzip.BadGzipFile, zlib.error):
         raise InputError("starts like gzip but its compressed data is damaged or truncated",
@@ -91,25 +166,70 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
         fh.close()
 
 
-def _depth_exceeds(obj: Any, limit: int) -> bool:
+def _skip_rest(readline: Any, head: bytes) -> OverlongLine:
+    """Read an over-long line to its end in 1 MiB pieces, keeping only its length."""
+    length = len(head)
+    cr = b"\r" in head[:-1]
+    del head
+    while True:
+        piece: bytes = readline(1 << 20)
+        if not piece:
+            break
+        length += len(piece)
+        if piece.endswith(b"\n"):
+            length -= 2 if piece.endswith(b"\r\n") else 1
+            break
+    return OverlongLine(length, cr)
+
+
+def _shape(obj: Any, limit: int) -> tuple[bool, int, bool]:
+    """One walk over a parsed value: (deeper than ``limit``, number of object keys,
+    holds a float). Iterative, so no depth can overflow the stack."""
+    if not isinstance(obj, (dict, list)):
+        return limit < 1, 0, isinstance(obj, float)
+    keys = 0
+    has_float = False
     stack: list[tuple[Any, int]] = [(obj, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > limit:
-            return True
+            return True, keys, has_float
         if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return False
+            keys += len(value)
+            children = value.values()
+        else:
+            children = value
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif isinstance(child, float):
+                has_float = True
+    return False, keys, has_float
+
+
+# Integers the service's parsers hold: anything outside [-2**63, 2**64 - 1] is turned into a
+# float (orjson, JavaScript) or rejected. orjson hands such literals back as floats, so only a
+# line with a float and a run of 19+ digits needs the exact (slower) check.
+INT_MIN = -(2**63)
+INT_MAX = 2**64 - 1
+_LONG_DIGITS = re.compile(rb"\d{19}")
+_INT_AT = re.compile(r"-?\d+(?![\d.eE])")
+_JSON_ARRAY_MESSAGE = ("the file is a JSON array, not JSONL (one JSON object per line); "
+                       "convert it, e.g. `jq -c '.[]' IN.json > OUT.jsonl`")
 
 
 def parse_record(source: str, number: int, raw: bytes, limits: ReadLimits) -> Record:
-    """Decode and parse one line into a :class:`Record`, attaching findings for problems."""
+    """Decode and parse one line into a :class:`Record`, attaching findings for problems.
+
+    Strict JSON only: what Python's ``json`` accepts but the service does not (``NaN``,
+    ``Infinity``, duplicate keys, lone surrogates, integers beyond 64 bits, nesting over
+    the limit) is a finding with its own code. A line with a load finding keeps
+    ``obj = None``, so its rejected row holds the (pseudonymized) text: nothing of it is
+    silently dropped.
+    """
     rec = Record(source=source, line=number, raw=raw)
-    if len(raw) > limits.max_line_bytes:
-        rec.add("line_too_long", Severity.ERROR,
-                f"line is {len(raw)} bytes, over the limit of {limits.max_line_bytes}")
+    if isinstance(raw, OverlongLine) or len(raw) > limits.max_line_bytes:
+        _too_long(rec, raw, limits)
         return rec
     if not raw.strip():
         rec.add("blank_line", Severity.WARNING, "blank line skipped")
@@ -120,34 +240,127 @@ def parse_record(source: str, number: int, raw: bytes, limits: ReadLimits) -> Re
         rec.add("invalid_utf8", Severity.ERROR, f"invalid UTF-8 at byte {exc.start}")
         return rec
     if "\x00" in rec.text:
-        rec.add("nul_byte", Severity.ERROR, "line contains a NUL byte")
+        rec.add("nul_byte", Severity.ERROR, f"line contains a NUL byte at byte {raw.index(0)}")
         return rec
     try:
-        rec.obj = orjson.loads(raw)
+        obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        rec.add("invalid_json", Severity.ERROR, _describe_json_error(rec.text, exc))
+        code, message = _classify_json_error(rec.text, raw, number, exc, limits)
+        rec.add(code, Severity.ERROR, message)
         return rec
-    if _depth_exceeds(rec.obj, limits.max_depth):
-        rec.obj = None
-        rec.add("too_deep", Severity.ERROR, f"JSON nesting deeper than {limits.max_depth}")
+    too_deep, keys, has_float = _shape(obj, limits.max_depth)
+    if too_deep:
+        rec.add("too_deep", Severity.ERROR, f"JSON nesting deeper than {limits.max_depth} (max_depth)")
+        return rec
+    if number == 1 and isinstance(obj, list):
+        rec.add("json_array", Severity.ERROR, _JSON_ARRAY_MESSAGE)
+        return rec
+    if raw.count(b'":') != keys or (has_float and _LONG_DIGITS.search(raw)):
+        problem = _strict_recheck(rec.text)
+        if problem is not None:
+            rec.add(problem[0], Severity.ERROR, problem[1])
+            return rec
+    rec.obj = obj
     return rec
 
 
-def _describe_json_error(text: str, exc: orjson.JSONDecodeError) -> str:
-    """One line naming what is wrong and where, without quoting the data."""
+def _too_long(rec: Record, raw: bytes, limits: ReadLimits) -> None:
+    if isinstance(raw, OverlongLine):
+        length, cr = raw.length, raw.cr
+    else:
+        length, cr = len(raw), b"\r" in raw
+    hint = (" (it holds CR characters: the file may use CR-only line ends; convert them to \\n)"
+            if cr else "")
+    rec.add("line_too_long", Severity.ERROR,
+            f"line is {length} bytes, over the limit of {limits.max_line_bytes} (max_line_bytes){hint}")
+
+
+def _strict_recheck(text: str) -> tuple[str, str] | None:
+    """The exact, slower check for what orjson accepts silently: a repeated key in one
+    object (the last value would win) and integers outside the 64-bit range."""
+    found = {"duplicate": 0, "big": 0}
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        for k, v in items:
+            if k in obj:
+                found["duplicate"] += 1
+            obj[k] = v
+        return obj
+
+    def parse_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > 20 or not INT_MIN <= int(literal) <= INT_MAX:
+            found["big"] += 1
+            return 0
+        return int(literal)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs, parse_int=parse_int)
+    except RecursionError:
+        return "too_deep", "JSON nesting too deep to check"
+    except ValueError:
+        return None  # orjson (strict) accepted the line; nothing more to say
+    if found["duplicate"]:
+        return ("duplicate_key",
+                f"{found['duplicate']} repeated key(s) within one object: parsers keep only one "
+                "of the values (Python's json the last), so the line is ambiguous")
+    if found["big"]:
+        return ("integer_too_large",
+                f"{found['big']} integer(s) outside the 64-bit range [-2**63, 2**64-1]: parsers "
+                "turn them into imprecise floats or reject them")
+    return None
+
+
+def _classify_json_error(text: str, raw: bytes, number: int, exc: orjson.JSONDecodeError,
+                         limits: ReadLimits) -> tuple[str, str]:
+    """(code, one-line message) for a line orjson refused: what and where, never the data."""
+    what = str(exc).split(":", 1)[0]
+    column = getattr(exc, "colno", "?")
+    pos = getattr(exc, "pos", None)
+    if "depth limit" in what:
+        return "too_deep", f"JSON nesting deeper than the parser's limit of 1024 (max_depth {limits.max_depth})"
+    if "surrogate" in what:
+        return ("lone_surrogate",
+                f"a \\uD800-\\uDFFF escape without its pair at column {column} ({what}): "
+                "not valid Unicode")
+    if "infinity" in what and isinstance(pos, int) and _INT_AT.match(text, pos):
+        return ("integer_too_large",
+                f"an integer at column {column} is outside the 64-bit range [-2**63, 2**64-1]")
     stripped = text.lstrip()
+    if number == 1 and stripped.startswith("["):
+        return "json_array", _JSON_ARRAY_MESSAGE
+    if b"\r" in raw:
+        pieces = [p for p in raw.split(b"\r") if p.strip()]
+        if len(pieces) > 1 and _parses(pieces[0]):
+            return ("cr_line_ends",
+                    f"the line holds {len(pieces)} records separated by bare CR (\\r): the file "
+                    "uses CR-only (classic Mac) line ends; convert them to \\n, e.g. "
+                    "`tr '\\r' '\\n' < IN > OUT.jsonl`")
     if stripped.startswith("["):
-        return "line is a JSON array, not an object (is the file a JSON array rather than JSONL?)"
-    for token in ("NaN", "Infinity", "-Infinity"):
+        return ("invalid_json",
+                "line is a JSON array, not an object (is the file a JSON array rather than JSONL?)")
+    for token in ("NaN", "-Infinity", "Infinity"):
         if token in text:
             try:
                 json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 break
-            return f"non-standard JSON constant {token} (the service accepts strict JSON only)"
-    # orjson messages read "<what>: line L column C (char N)"; keep the what and the column.
-    msg = str(exc).split(":", 1)[0]
-    return f"invalid JSON ({msg}) at column {getattr(exc, 'colno', '?')}"
+            return ("invalid_json",
+                    f"non-standard JSON constant {token} (the service accepts strict JSON only)")
+    hint = ""
+    if number == 1 and stripped.rstrip() in ("{", "["):
+        hint = " (is the file pretty-printed JSON rather than JSONL?)"
+    elif b"\r" in raw:
+        hint = " (the line holds a bare CR)"
+    return "invalid_json", f"invalid JSON ({what}) at column {column}{hint}"
+
+
+def _parses(piece: bytes) -> bool:
+    try:
+        orjson.loads(piece)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def iter_records(
@@ -161,7 +374,7 @@ def iter_records(
     limits = limits or ReadLimits()
     name = source if source is not None else str(path)
     batch: list[Record] = []
-    for number, raw in iter_lines(path):
+    for number, raw in iter_lines(path, limits.max_line_bytes):
         batch.append(parse_record(name, number, raw, limits))
         if len(batch) >= batch_size:
             yield batch

@@ -30,6 +30,11 @@ CODES: dict[str, str] = {
     "line_too_long": "the line is longer than the configured limit",
     "too_deep": "JSON nested deeper than the configured limit",
     "not_object": "the line is JSON but not an object",
+    "duplicate_key": "an object repeats a key (parsers would keep only one value)",
+    "lone_surrogate": "a string holds a \\uD800-\\uDFFF escape without its pair",
+    "integer_too_large": "an integer outside the 64-bit range",
+    "json_array": "the file is a JSON array, not JSONL (reported on line 1)",
+    "cr_line_ends": "records separated by bare CR: the file uses CR-only line ends",
     # format
     "unknown_format": "neither chat (messages), preference (input/preferred_output) nor prompt-completion",
     "format_mismatch": "the line's format differs from the run's format",
