@@ -10,6 +10,7 @@ leftmost (:func:`resolve_overlaps`).
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -199,11 +200,18 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
     then the leftmost.
     """
     ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -RANK[s.etype], s.start, s.etype))
+    starts: list[int] = []  # starts and ends of the taken spans, both sorted (they are disjoint)
+    ends: list[int] = []
     taken: list[Span] = []
     for span in ordered:
-        if all(span.end <= t.start or span.start >= t.end for t in taken):
-            taken.append(span)
-    taken.sort(key=lambda s: s.start)
+        i = bisect.bisect_right(starts, span.start)
+        if i > 0 and ends[i - 1] > span.start:
+            continue  # overlaps the taken span that starts at or before it
+        if i < len(starts) and starts[i] < span.end:
+            continue  # overlaps the next taken span
+        starts.insert(i, span.start)
+        ends.insert(i, span.end)
+        taken.insert(i, span)
     return taken
 
 

@@ -107,6 +107,7 @@ class Pseudonymizer:
         self._person_keys = frozenset(norm_key(k) for k in self.config.person_keys)
         self._org_keys = frozenset(norm_key(k) for k in self.config.organization_keys)
         self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
+        self._handler_map = self._handlers()
         self._memo: dict[str, list[Span]] = {}
         self._trace: dict[str, list[Replacement]] | None = None
         self._observing = False
@@ -125,7 +126,7 @@ class Pseudonymizer:
     # -- pickling: rebuild detectors in the worker, keep run state --------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("_detector", "_names", "_cache", "_rcache"):
+        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map"):
             state.pop(name)
         return state
 
@@ -135,6 +136,7 @@ class Pseudonymizer:
         self._names = NameFinder(self.config)
         self._cache = _BoundedCache(self.config.cache_size)
         self._rcache = _BoundedCache(self.config.cache_size)
+        self._handler_map = self._handlers()
 
     # -- public API -----------------------------------------------------------------------------
     def transform(self, obj: Any) -> Transformed:
@@ -512,7 +514,7 @@ class Pseudonymizer:
             self._report.redacted_secrets += 1
             self._remember("SECRET", value, self.config.secret_marker)
             return self.config.secret_marker
-        handler = self._handlers().get(etype)
+        handler = self._handler_map.get(etype)
         if handler is None:
             return value
         if etype == "GUID" and span.sub:
