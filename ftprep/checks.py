@@ -16,12 +16,13 @@ the failing *values*); failing rows are named by ``example_id`` only, which GX
 returns through ``unexpected_index_column_names``.
 
 ``great_expectations`` costs about 2 s to import, so it is imported lazily, and
-:func:`preload` can start that import in a background thread at the beginning of
-a run so that it overlaps with tokenizing.
+:class:`ChecksWorker` can start that import in a spawned process at the beginning
+of a run so that it overlaps with the other stages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import math
@@ -605,22 +606,113 @@ def add_helper_columns(
 # --------------------------------------------------------------------------- GX plumbing
 
 
-def _preload_target() -> None:
-    try:
-        _import_gx()
-    except Exception:  # noqa: BLE001 - the foreground import reports it properly
-        logging.getLogger(__name__).debug("background import of great_expectations failed")
+class ChecksWorker:
+    """Run the checks in a separate Python process that imports GX ahead of time.
 
-
-def preload() -> threading.Thread:
-    """Start importing great_expectations in a daemon thread; returns the thread.
-
-    Call at the start of a run: the import (~2 s) then overlaps with the other stages,
-    and :func:`run_checks` waits for it through Python's import lock.
+    Create it when a run starts: the ~2 s import of great_expectations then happens in
+    parallel with the other stages (in its own process, so no GIL contention and no fork
+    of a half-imported module), and :meth:`run_checks` pipes the stats frame over and
+    gets a :class:`ChecksReport` back. The child is a plain ``python -m ftprep.checks``
+    subprocess, so it works from scripts without a ``__main__`` guard and from notebooks.
+    If the child fails for any reason the checks run in this process instead.
+    Use as a context manager, or call :meth:`close`.
     """
-    t = threading.Thread(target=_preload_target, name="ftprep-gx-preload", daemon=True)
-    t.start()
-    return t
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self._proc: subprocess.Popen[bytes] | None = None
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "ftprep.checks", "--serve"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self._proc = None
+
+    def run_checks(self, frame: pd.DataFrame, **kwargs: Any) -> ChecksReport:
+        """Same arguments as :func:`run_checks`; its errors are raised here."""
+        import pickle
+
+        t0 = time.perf_counter()
+        proc = self._proc
+        outcome: tuple[str, Any] | None = None
+        if proc is not None and proc.stdin is not None and proc.stdout is not None:
+            try:
+                pickle.dump((frame, kwargs), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                proc.stdin.flush()
+                outcome = pickle.load(proc.stdout)
+            except (OSError, EOFError, pickle.PickleError):
+                self.close()
+        if outcome is None:  # the child died or could not start: do it here
+            return run_checks(frame, **kwargs)
+        status, value = outcome
+        if status == "error":
+            raise value
+        report: ChecksReport = value
+        report.seconds = time.perf_counter() - t0  # what the caller waited, transfer included
+        return report
+
+    def close(self) -> None:
+        """Stop the child (it may still be importing GX: do not wait for that)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            _reap(proc)
+
+    def __enter__(self) -> ChecksWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _reap(proc: Any) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        proc.wait(timeout=10)
+    except Exception:  # noqa: BLE001 - a child that will not exit is killed
+        proc.kill()
+        proc.wait()
+
+
+def _warmup_frame() -> pd.DataFrame:
+    n = 12
+    return pd.DataFrame({
+        "example_id": [f"warmup:{i}" for i in range(n)], "split": ["train"] * n,
+        "format": ["chat"] * n, "roles": ["UA"] * n, "has_system": [False] * n,
+        "total_tokens": [10] * n, "empty_assistant": [0] * n, "special_token_hits": [0] * n,
+        "content_hash": [str(i) for i in range(n)], "simhash": list(range(n)),
+        "residual_identifiers": [0] * n,
+    })
+
+
+def _serve() -> int:
+    """The ChecksWorker child: import GX at once, then answer requests until stdin closes."""
+    import pickle
+    import sys
+
+    from ftprep import checks as real  # not __main__: results must unpickle as ftprep.checks
+
+    real._import_gx()
+    with contextlib.suppress(Exception):  # warm GX's lazy paths while the parent still works
+        real.run_checks(_warmup_frame(), example_token_limit=100)
+    while True:
+        try:
+            frame, kwargs = pickle.load(sys.stdin.buffer)
+        except (EOFError, OSError, pickle.PickleError):
+            return 0  # the parent closed stdin: done (or it never asked)
+        try:
+            outcome: tuple[str, Any] = ("ok", real.run_checks(frame, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - sent back and raised in the parent
+            outcome = ("error", exc)
+        pickle.dump(outcome, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        sys.stdout.buffer.flush()
 
 
 def _import_gx() -> Any:
@@ -922,3 +1014,9 @@ def with_severity(settings: CheckSettings, **overrides: str) -> CheckSettings:
     merged = dict(settings.severity) | overrides
     return replace(settings, severity=_parse_severity_table(merged))
 
+
+if __name__ == "__main__":  # python -m ftprep.checks --serve (see ChecksWorker)
+    import sys as _sys
+
+    if _sys.argv[1:] == ["--serve"]:
+        _sys.exit(_serve())

@@ -193,3 +193,27 @@ def test_near_duplicate_flags_match_brute_force(distance: int, seed: int) -> Non
 def test_near_duplicate_flags_on_empty_input() -> None:
     a, b = near_duplicate_flags(np.array([], dtype=np.int64), np.array([], dtype=bool), 3)
     assert len(a) == len(b) == 0
+
+
+def test_checks_worker_gives_the_same_report(frame: pd.DataFrame, tmp_path: Path) -> None:
+    from ftprep.checks import ChecksWorker
+
+    frame.loc[3, "total_tokens"] = 0
+    direct = run_checks(frame, example_token_limit=LIMIT)
+    with ChecksWorker() as worker:
+        via = worker.run_checks(frame, example_token_limit=LIMIT)
+        assert via.to_dict()["results"] == direct.to_dict()["results"]
+        assert not via.success
+        # errors raised in the child come back as the same class; the child keeps serving
+        with pytest.raises(ConfigError, match="not found"):
+            worker.run_checks(frame, example_token_limit=LIMIT,
+                              suite_path=tmp_path / "missing.json")
+        assert worker.run_checks(frame, example_token_limit=LIMIT).rows_checked == 24
+
+
+def test_checks_worker_close_without_use() -> None:
+    from ftprep.checks import ChecksWorker
+
+    worker = ChecksWorker()
+    worker.close()
+    worker.close()
