@@ -112,7 +112,10 @@ _CONTEXT_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str] | None], ...] = (
 )
 
 
-_ORG_BEFORE = re.compile(r"((?:[A-Z][\w&'-]*,?[ \t]+(?:&[ \t]+)?){1,3})\Z")
+_PARTICLE = r"(?:van|von|de|der|den|la|le|du|da|di|del|dos|das|ten|ter)"
+_ORG_BEFORE = re.compile(
+    rf"((?:(?:[A-Z][\w&'-]*|{_PARTICLE}),?[ \t]+(?:&[ \t]+)?){{1,4}})\Z"
+)
 # capitalized words that start a phrase but not a company name
 _NOT_ORG_WORDS = frozenset(
     ["the", "a", "an", "our", "your", "their", "his", "her", "my", "this", "that", "these", "those", "from", "at", "with", "by", "for", "of", "and", "or", "resource", "network", "security", "availability", "management", "action", "backup", "storage", "log", "azure", "microsoft", "sql", "data", "central", "investment", "commercial", "retail", "private", "public", "national"]
@@ -167,6 +170,11 @@ class NameFinder:
                 auto.add_word(value, (len(value), etype))
             auto.make_automaton()
             self._automaton = auto
+        self._ner = None
+        if config.ner_plugin:
+            from .ner import load_plugin
+
+            self._ner = load_plugin(config.ner_plugin, config)
         p = pools()
         self._first = p.first_set
         self._last = p.last_set
@@ -225,6 +233,12 @@ class NameFinder:
             self._key_values(text, out)  # uses self._key_auto
         if self.enabled_person and self.config.detect_context_names:
             self._context(text, out)
+        if self._ner is not None:
+            for start, end, etype in self._ner.find(text):
+                wanted = (etype == "PERSON" and self.enabled_person) or (
+                    etype == "ORGANIZATION" and self.enabled_org)
+                if wanted and 0 <= start < end <= len(text):
+                    out.append(Span(start, end, etype))
         return out
 
     def _context(self, text: str, out: list[Span]) -> None:
@@ -334,8 +348,11 @@ class NameFinder:
         if not m:
             return
         words = m.group(1).replace(",", " ").split()
-        while words and (words[0].lower() in _NOT_ORG_WORDS or words[0].lower() in _NOT_NAMES):
+        while words and (words[0].lower() in _NOT_ORG_WORDS or words[0].lower() in _NOT_NAMES
+                         or (words[0][0].islower() and len(words) > 1 and words[1][0].islower())):
             words.pop(0)
+        if words and words[0][0].islower() and (len(words) == 1 or not words[1][0].isupper()):
+            return
         if not words:
             return
         self._org_span(text, text.rindex(words[0], m.start(), start), end, out)

@@ -71,3 +71,27 @@ def test_missing_name_list_is_a_config_error(tmp_path: Path) -> None:
 def test_context_names_can_be_turned_off() -> None:
     p = Pseudonymizer(KEY, PseudonymizeConfig(detect_context_names=False))
     assert p.transform_text("Hi Jane,\nthanks").value == "Hi Jane,\nthanks"
+
+
+class _FakeNer:
+    def __init__(self, config: object) -> None:
+        self.config = config
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        i = text.find("Zorblax")
+        return [(i, i + len("Zorblax"), "PERSON")] if i >= 0 else []
+
+
+def fake_ner_factory(config: object) -> _FakeNer:
+    return _FakeNer(config)
+
+
+def test_ner_plugin_spans_are_replaced() -> None:
+    cfg = PseudonymizeConfig(ner_plugin=f"{__name__}:fake_ner_factory")
+    out = Pseudonymizer(KEY, cfg).transform_text("the engineer Zorblax fixed it").value
+    assert "Zorblax" not in out and out.startswith("the engineer ")
+
+
+def test_bad_ner_plugin() -> None:
+    with pytest.raises(ConfigError, match="cannot be loaded"):
+        Pseudonymizer(KEY, PseudonymizeConfig(ner_plugin="no_such_module:x"))
