@@ -715,13 +715,35 @@ def _serve() -> int:
         sys.stdout.buffer.flush()
 
 
-def _import_gx() -> Any:
-    with _gx_lock:
-        # GX logs analytics and config chatter on import; keep our stderr clean.
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        import great_expectations as gx
+# Optional GX back-ends that ftprep never uses (it validates a pandas frame). When one is
+# installed (pyspark comes with ftprep's `spark` extra) GX imports it eagerly: +1.1 s and
+# FutureWarnings on stderr. They are hidden from GX's import only, and only when nothing
+# in this process has imported them yet; GX then treats them as not installed.
+_GX_UNUSED_BACKENDS = ("pyspark",)
 
+
+def _import_gx() -> Any:
+    import sys
+    import warnings
+
+    with _gx_lock:
+        if "great_expectations" in sys.modules:
+            return sys.modules["great_expectations"]
+        # GX analytics would try the network: off unless the user says otherwise.
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        hidden = [m for m in _GX_UNUSED_BACKENDS if m not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # makes `import` fail fast
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import great_expectations as gx
+        finally:
+            for name in hidden:
+                if sys.modules.get(name, 0) is None:
+                    del sys.modules[name]
         return gx
 
 
