@@ -71,13 +71,16 @@ def model_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Target base model (default gpt-4o-mini). Fine-tuned names map to their base.")(f)
 
 
-def _load_key(key_file: str | None, required: bool) -> bytes | None:
+def _load_key(key_file: str | None, required: bool, strict: bool = False) -> bytes | None:
+    from .errors import KeyError_
     from .pseudonymize import key_file_warnings, load_key
 
     if key_file is None and "FTPREP_KEY" not in os.environ and not required:
         return None
     if key_file is not None:
         for warning in key_file_warnings(key_file):
+            if strict:
+                raise KeyError_(f"{warning} (refused: --strict)")
             click.echo(f"ftprep: warning: {warning}", err=True)
     key: bytes = load_key(key_file)
     return key
@@ -119,13 +122,15 @@ def cli() -> None:
 @click.option("--sheet", default=None, help="Excel sheet (with --template; default the first).")
 @click.option("--record-start", default=None, help="Regex that starts a multi-line log record (with --template).")
 @click.option("--force", is_flag=True, help="Replace the ftprep outputs in a non-empty output directory.")
+@click.option("--strict", is_flag=True,
+              help="Refuse (instead of warning about) a key file readable by group or others.")
 @json_option
 def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str | None,
             validation_fraction: float | None, seed: int | None, key_file: str | None,
             no_pseudonymize: bool, config_path: str | None, suite: str | None, suite_mode: str | None,
             n_epochs: int | None, price_per_million: float | None, bom: bool | None,
             workers: int | None, template: str | None, sheet: str | None,
-            record_start: str | None, force: bool, as_json: bool) -> None:
+            record_start: str | None, force: bool, strict: bool, as_json: bool) -> None:
     """Run every stage: load, validate, pseudonymize, count tokens, check, split, emit."""
     from .config import load_config
     from .pipeline import prepare as run_prepare
@@ -138,7 +143,7 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
         template=template, sheet=sheet, record_start=record_start,
         pseudonymize=False if no_pseudonymize else None,
     )
-    key = None if not config.pseudonymize else _load_key(key_file, required=True)
+    key = None if not config.pseudonymize else _load_key(key_file, required=True, strict=strict)
     report = run_prepare(inputs, outdir, config, key, force=force, config_source=source)
     if as_json:
         emit_json(report.summary())

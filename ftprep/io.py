@@ -248,6 +248,10 @@ def parse_record(source: str, number: int, raw: bytes, limits: ReadLimits) -> Re
         code, message = _classify_json_error(rec.text, raw, number, exc, limits)
         rec.add(code, Severity.ERROR, message)
         return rec
+    if obj is None:  # a Record's obj None means "did not parse": say what it is here
+        rec.add("not_object", Severity.ERROR,
+                "the line is JSON null, not an object (JSONL needs one object per line)")
+        return rec
     too_deep, keys, has_float = _shape(obj, limits.max_depth)
     if too_deep:
         rec.add("too_deep", Severity.ERROR, f"JSON nesting deeper than {limits.max_depth} (max_depth)")

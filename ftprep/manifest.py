@@ -97,9 +97,22 @@ def verify_outputs(outdir: str | Path) -> VerifyReport:
     out = Path(outdir)
     report = VerifyReport(str(out))
     manifest = read_manifest(out)
-    outputs = manifest.get("outputs", {})
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        report.fail("manifest.json has no outputs table")
+        return report
+    for name in OUTPUT_NAMES:
+        if name not in outputs:
+            report.fail(f"manifest.json does not list the {name} output")
+    root = out.resolve()
     for name, entry in sorted(outputs.items()):
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            report.fail(f"manifest.json: output {name!r} has no path")
+            continue
         path = out / entry["path"]
+        if not path.resolve().is_relative_to(root) or Path(entry["path"]).is_absolute():
+            report.fail(f"{entry['path']}: outside the output directory")
+            continue
         if not path.is_file():
             report.fail(f"{entry['path']}: missing")
             continue
@@ -112,7 +125,10 @@ def verify_outputs(outdir: str | Path) -> VerifyReport:
             report.fail(f"{entry['path']}: row count differs from the manifest")
         report.checked.append(name)
     counts = manifest.get("counts", {})
-    rows = sum(outputs.get(k, {}).get("rows", 0) for k in OUTPUT_NAMES)
-    if "input_lines" in counts and rows != counts["input_lines"]:
+    rows = sum(e["rows"] for k in OUTPUT_NAMES
+               if isinstance(e := outputs.get(k), dict) and isinstance(e.get("rows"), int))
+    if not isinstance(counts, dict) or "input_lines" not in counts:
+        report.fail("manifest.json has no input line count")
+    elif rows != counts["input_lines"]:
         report.fail(f"train + validation + rejected rows ({rows}) != input lines ({counts['input_lines']})")
     return report

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
@@ -29,7 +31,7 @@ from typing import IO, Any
 from . import __version__
 from .config import PrepareConfig
 from .errors import ConfigError, InputError, LeakError, OutputError, UsageError
-from .io import BOM, ReadLimits, dumps, file_sha256, iter_records
+from .io import BOM, OverlongLine, ReadLimits, dumps, file_sha256, iter_records
 from .manifest import (
     MANIFEST_NAME,
     OUTPUT_NAMES,
@@ -43,6 +45,11 @@ from .split import assign, content_hash
 from .stats import StatsCollector, example_features
 from .tokens import Counter, ModelInfo, count_example, estimate_cost, resolve_model, summarize
 from .validate import ValidationPolicy, Validator, normalize_preference_keys
+
+try:  # POSIX: the lock is an flock, released by the kernel when its process dies
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: a plain exclusive-create lock file
+    fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".ftprep.lock"
 REPORT_NAME = "report.html"
@@ -188,9 +195,10 @@ class BatchProcessor:
                 entry["record"] = t.value
             else:
                 entry["record"] = rec.obj
-        elif len(rec.raw) > self.ctx.config.max_line_bytes or (not rec.raw and rec.text is None
-                                                                and rec.has_errors):
-            entry["text"] = None  # over the size limit, or a table row the template could not render
+        elif (isinstance(rec.raw, OverlongLine) or len(rec.raw) > self.ctx.config.max_line_bytes
+              or (not rec.raw and rec.text is None and rec.has_errors)):
+            entry["text"] = None  # over the size limit (never read whole), or a table row the
+            #                      template could not render
         else:
             text = rec.text if rec.text is not None else rec.raw.decode("utf-8", "replace")
             text = text.replace("\x00", "\ufffd")
@@ -229,17 +237,29 @@ class OutputSet:
 
     def write(self, split: Split, line: bytes) -> int:
         """Write one row; returns its 0-based row index within its split."""
-        self.handles[split.value].write(line + b"\n")
+        try:
+            self.handles[split.value].write(line + b"\n")
+        except OSError as exc:
+            raise self._failed("write", exc) from None
         index = self.rows[split.value]
         self.rows[split.value] += 1
         return index
 
     def close(self) -> None:
-        for fh in self.handles.values():
-            if not fh.closed:
-                fh.flush()
-                os.fsync(fh.fileno())
-                fh.close()
+        try:
+            for fh in self.handles.values():
+                if not fh.closed:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    fh.close()
+        except OSError as exc:
+            raise self._failed("write", exc) from None
+
+    def _failed(self, what: str, exc: OSError) -> OutputError:
+        """Disk full, quota, permissions, I/O error: one line, temporary files removed."""
+        self.discard()
+        return OutputError(f"{self.outdir}: {what} failed ({exc.strerror or type(exc).__name__}); "
+                           "temporary files removed, previous outputs (if any) left as they were")
 
     def discard(self) -> None:
         for fh in self.handles.values():
@@ -250,9 +270,16 @@ class OutputSet:
                 path.unlink()
 
     def commit(self) -> dict[str, Path]:
+        """Rename the temporary files over the outputs. The caller has removed the old
+        manifest first, so a run killed between two renames leaves no manifest vouching
+        for a mixed set."""
         final = {name: self.outdir / fname for name, fname in OUTPUT_NAMES.items()}
-        for name, path in self.tmp.items():
-            os.replace(path, final[name])
+        try:
+            for name, path in self.tmp.items():
+                os.replace(path, final[name])
+        except OSError as exc:
+            raise self._failed("rename", exc) from None
+        fsync_dir(self.outdir)
         return final
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -260,25 +287,151 @@ class OutputSet:
             self.discard()
 
 
+def fsync_dir(path: Path) -> None:
+    """Make renames in ``path`` durable (best effort: not every filesystem allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_LOCK_LINE = re.compile(r"^ftprep pid=(?P<pid>\d+) host=(?P<host>\S*)$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _lock_owner(text: str) -> tuple[int | None, str | None, bool]:
+    """(pid, host, written by this lock scheme) from a lock file's content."""
+    line = text.strip()
+    m = _LOCK_LINE.match(line)
+    if m:
+        return int(m["pid"]), m["host"], True
+    return (int(line), None, False) if line.isdigit() else (None, None, False)
+
+
 @contextlib.contextmanager
-def run_lock(outdir: Path) -> Iterator[None]:
-    """A lock file that keeps two runs out of one output directory."""
+def run_lock(outdir: Path, notes: list[str] | None = None) -> Iterator[None]:
+    """Keep two runs out of one output directory.
+
+    The lock file holds ``ftprep pid=N host=H`` and an ``flock`` that the kernel drops
+    when its process ends, however it ends (SIGKILL, power cut). A lock file whose
+    flock is free was left by a run that died: it is taken over, with a note. A lock
+    file in another form (older ftprep, hand-made) is honoured while its pid lives,
+    and otherwise refused with a message saying to delete it.
+    """
     path = outdir / LOCK_NAME
+    fd = _acquire(outdir, path, notes if notes is not None else [])
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        raise OutputError(
-            f"{outdir}: another ftprep run holds {LOCK_NAME} (if none is running, delete the file)"
-        ) from None
-    except OSError as exc:
-        raise OutputError(f"{outdir}: cannot create a lock file ({exc.strerror})") from None
-    try:
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.close(fd)
         yield
     finally:
         with contextlib.suppress(OSError):
-            path.unlink()
+            path.unlink()  # while still holding the flock: no one can take a half-removed lock
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _acquire(outdir: Path, path: Path, notes: list[str]) -> int:
+    if fcntl is None:  # pragma: no cover - no flock: exclusive create only
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise OutputError(f"{outdir}: another ftprep run holds {LOCK_NAME} "
+                              "(if none is running, delete the file)") from None
+        except OSError as exc:
+            raise OutputError(f"{outdir}: cannot create a lock file ({exc.strerror})") from None
+        os.write(fd, f"ftprep pid={os.getpid()} host={socket.gethostname()}\n".encode())
+        return fd
+    for _ in range(5):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{outdir}: cannot create a lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pid, _, _ = _lock_owner(_read_fd(fd))
+            os.close(fd)
+            who = f" (pid {pid})" if pid is not None else ""
+            raise OutputError(f"{outdir}: another ftprep run{who} is writing to this directory "
+                              f"({LOCK_NAME}); wait for it to finish or choose another -o") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except OSError:
+            same = False
+        if not same:  # the holder removed it between our open and flock: start over
+            os.close(fd)
+            continue
+        try:
+            _claim(outdir, fd, notes)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+    raise OutputError(f"{outdir}: cannot take {LOCK_NAME} (it keeps changing); is another run starting?")
+
+
+def _read_fd(fd: int) -> str:
+    try:
+        return os.pread(fd, 256, 0).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _claim(outdir: Path, fd: int, notes: list[str]) -> None:
+    """We hold the flock: judge what the file says, then write our own line."""
+    text = _read_fd(fd)
+    if text.strip():
+        pid, host, ours = _lock_owner(text)
+        here = socket.gethostname()
+        if not ours or (host and host != here):
+            alive = pid is not None and host in (None, here) and _pid_alive(pid)
+            state = ("whose process is still running" if alive else
+                     "whose process is not running here" if pid is not None else "of unknown origin")
+            raise OutputError(
+                f"{outdir}: another ftprep run may hold {LOCK_NAME} (pid "
+                f"{pid if pid is not None else '?'}, {state}; written by another ftprep version "
+                "or by hand); if no run is using this directory, delete the file")
+        notes.append(f"{outdir}: took over a stale {LOCK_NAME} left by a run that ended "
+                     f"without cleaning up (pid {pid})")
+    line = f"ftprep pid={os.getpid()} host={socket.gethostname()}\n".encode()
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, line, 0)
+    except OSError as exc:
+        raise OutputError(f"{outdir}: cannot write the lock file ({exc.strerror})") from None
+
+
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)$")
+
+
+def remove_leftover_temps(outdir: Path) -> int:
+    """Delete temporary outputs that a killed run left behind (``.train.jsonl.tmp-PID``).
+    Called while holding the lock, so no live run owns them."""
+    ours = {*OUTPUT_NAMES.values(), MANIFEST_NAME, REPORT_NAME}
+    removed = 0
+    try:
+        entries = list(outdir.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if m and m["name"] in ours and entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                removed += 1
+    return removed
 
 
 def prepare_outdir(outdir: Path, inputs: Sequence[str], force: bool) -> None:
@@ -286,14 +439,32 @@ def prepare_outdir(outdir: Path, inputs: Sequence[str], force: bool) -> None:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{outdir}: cannot create the output directory ({exc.strerror})") from None
-    resolved_out = {(outdir / n).resolve() for n in (*OUTPUT_NAMES.values(), MANIFEST_NAME, REPORT_NAME)}
-    for item in inputs:
-        if Path(item).resolve() in resolved_out:
-            raise UsageError(f"{item}: an input is also an output of this run; choose another -o")
+    refuse_input_output_overlap(inputs, outdir)
     existing = [p.name for p in outdir.iterdir() if not p.name.startswith(".")]
     if existing and not force:
         raise UsageError(f"{outdir}: output directory is not empty ({len(existing)} entries); "
                          "use --force to replace its ftprep outputs")
+
+
+def refuse_input_output_overlap(inputs: Sequence[str | os.PathLike[str]], outdir: Path) -> None:
+    """An input that is (by path, symlink or hard link) one of the run's outputs is refused:
+    the run would truncate what it reads."""
+    outputs = [outdir / n for n in (*OUTPUT_NAMES.values(), MANIFEST_NAME, REPORT_NAME, LOCK_NAME)]
+    resolved_out = {p.resolve() for p in outputs}
+    identities = set()
+    for p in outputs:
+        with contextlib.suppress(OSError):
+            st = p.stat()
+            identities.add((st.st_dev, st.st_ino))
+    for item in inputs:
+        p = Path(item)
+        same = p.resolve() in resolved_out
+        if not same:
+            with contextlib.suppress(OSError):
+                st = p.stat()
+                same = (st.st_dev, st.st_ino) in identities
+        if same:
+            raise UsageError(f"{item}: an input is also an output of this run; choose another -o")
 
 
 # --- the run ----------------------------------------------------------------
@@ -356,12 +527,22 @@ def prepare(
     """Run every stage over ``inputs`` and write train/validation/rejected, report and manifest."""
     started = time.perf_counter()
     config = config or PrepareConfig()
-    files = expand_inputs(inputs, tables=config.template is not None)
     out = Path(outdir)
+    refuse_input_output_overlap(inputs, out)
+    files = expand_inputs(inputs, tables=config.template is not None)
     ctx = RunContext.create(config, key)  # fails early on a missing key or unknown model
     prepare_outdir(out, files, force)
-    with run_lock(out):
-        return _run(files, out, config, ctx, key, started, config_source)
+    notes: list[str] = []
+    with run_lock(out, notes):
+        removed = remove_leftover_temps(out)
+        if removed:
+            notes.append(f"{out}: removed {removed} temporary file(s) left by an interrupted run")
+        report = _run(files, out, config, ctx, key, started, config_source)
+    report.warnings[:0] = notes
+    for meta in report.manifest["inputs"]:
+        if meta.get("lines") == 0:
+            report.warnings.append(f"{meta['path']}: empty file (0 lines)")
+    return report
 
 
 def detect_run_format(files: Sequence[str], ctx: RunContext, limits: ReadLimits) -> str | None:
@@ -473,7 +654,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     report_path = _write_report(out, manifest, frame)
     if report_path is not None:
         manifest["outputs"]["report"] = describe_file(report_path, out)
-    write_manifest(out, manifest)
+    write_manifest(out, manifest)  # last: a manifest on disk always vouches for complete files
+    fsync_dir(out)
     warnings = []
     if ctx.model.retired_on_azure and config.target == "azure":
         warnings.append(f"{ctx.model.name} fine-tuning was retired on Azure OpenAI on "
