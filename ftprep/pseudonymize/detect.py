@@ -116,6 +116,45 @@ _GUID_STEMS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
 )
 
 
+def ipv4_int(value: str) -> int:
+    """The address as an integer, or -1 when an octet is over 255 or has a leading zero."""
+    x = 0
+    for part in value.split("."):
+        if len(part) > 1 and part[0] == "0":
+            return -1
+        o = int(part)
+        if o > 255:
+            return -1
+        x = x << 8 | o
+    return x
+
+
+def special_ipv4_int(x: int) -> bool:
+    """:func:`special_ip` for an IPv4 address given as an integer (no object allocation)."""
+    top = x >> 24
+    if top in (0, 127) or top >= 224:  # this-network, loopback, multicast, reserved, broadcast
+        return True
+    if x >> 16 == 0xA9FE:  # 169.254/16 link-local
+        return True
+    return (x >> 8) in _DOC_V4_24 or x == _WIRESERVER
+
+
+_VERSION_WORDS = (
+    "version", "ver", "ver.", "build", "release", "firmware", "agent", "kernel", "update", "patch",
+    "sdk", "cli", "runtime", "extension", "package", "driver", "kb", "fw", " os", " v",
+)
+
+
+def version_before(text: str, start: int) -> bool:
+    """True when a version word ends right before ``start`` ("version 1.2.3.4", "v1.2.3.4")."""
+    pre = text[max(0, start - 16) : start].rstrip(" \t:=#").lower()
+    if not pre:
+        return False
+    if pre[-1] == "v" and (len(pre) == 1 or not pre[-2].isalpha()):
+        return True
+    return pre.endswith(_VERSION_WORDS) or pre == "os"
+
+
 def luhn_ok(digits: str) -> bool:
     """True when ``digits`` passes the Luhn checksum (ISO/IEC 7812)."""
     total = 0
@@ -268,9 +307,7 @@ class Detector:
                 self._dot_macs(text, out)
         if ":" in text and ("IPV6" in on or "MAC" in on):
             self._colon_tokens(text, out)
-        if "IBAN" in on:
-            self._ibans(text, out)
-        if self._digit_types:
+        if self._digit_types or "IBAN" in on:
             self._digit_clusters(text, out)
         return out
 
@@ -384,13 +421,12 @@ class Detector:
                             (text[end] == "." and end + 1 < n and text[end + 1].isdigit())):
                 continue
             value = fm.group()
-            try:
-                ip = ipaddress.IPv4Address(value)
-            except ValueError:
+            ip_int = ipv4_int(value)
+            if ip_int < 0:
                 continue
-            if self.config.version_context and _VERSION_BEFORE.search(text, max(0, start - 16), start):
+            if self.config.version_context and version_before(text, start):
                 continue
-            keep = (self.config.keep_special_ips and special_ip(ip)) or self.allowed(value)
+            keep = (self.config.keep_special_ips and special_ipv4_int(ip_int)) or self.allowed(value)
             out.append(Span(start, end, "IPV4", keep=keep))
 
     def _colon_tokens(self, text: str, out: list[Span]) -> None:
@@ -490,9 +526,20 @@ class Detector:
             if iban_ok(compact):
                 out.append(Span(m.start(), m.end(), "IBAN", keep=self.allowed(m.group())))
 
+    def _iban_near(self, text: str, start: int, end: int, out: list[Span]) -> None:
+        """An IBAN whose digit run starts at ``start``: its country code and check digits (and
+        any letters of the bank code) sit just before it."""
+        for m in IBAN_RE.finditer(text, max(0, start - 12), min(len(text), end + 8)):
+            if m.start() < start <= m.end():
+                compact = m.group().replace(" ", "")
+                if iban_ok(compact):
+                    out.append(Span(m.start(), m.end(), "IBAN", keep=self.allowed(m.group())))
+                return
+
     def _digit_clusters(self, text: str, out: list[Span]) -> None:
         """PHONE, CREDIT_CARD and US_SSN, searched only inside runs of digits and separators."""
         on = self.enabled
+        want_iban = "IBAN" in on
         n = len(text)
         for m in _DIGIT_CLUSTER.finditer(text):
             c = m.group()
@@ -501,6 +548,8 @@ class Detector:
             if ndig < 7 or (ndig == 8 and _DATE_ONLY.fullmatch(c)):
                 continue
             start, end = m.start(), m.end()
+            if want_iban and ndig >= 10 and start > 0 and text[start - 1].isalpha():
+                self._iban_near(text, start, end, out)
             if (start > 0 and text[start - 1].isalpha()) or (end < n and text[end].isalpha()
                                                              and text[end] not in "xe"):
                 continue  # part of a token (hex id, GUID piece, version tag)

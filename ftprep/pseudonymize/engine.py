@@ -108,6 +108,7 @@ class Pseudonymizer:
         self._org_keys = frozenset(norm_key(k) for k in self.config.organization_keys)
         self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
         self._handler_map = self._handlers()
+        self._span_cache = _BoundedCache(4096)
         self._memo: dict[str, list[Span]] = {}
         self._trace: dict[str, list[Replacement]] | None = None
         self._observing = False
@@ -126,7 +127,7 @@ class Pseudonymizer:
     # -- pickling: rebuild detectors in the worker, keep run state --------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map"):
+        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache"):
             state.pop(name)
         return state
 
@@ -137,6 +138,7 @@ class Pseudonymizer:
         self._cache = _BoundedCache(self.config.cache_size)
         self._rcache = _BoundedCache(self.config.cache_size)
         self._handler_map = self._handlers()
+        self._span_cache = _BoundedCache(4096)
 
     # -- public API -----------------------------------------------------------------------------
     def transform(self, obj: Any) -> Transformed:
@@ -367,8 +369,12 @@ class Pseudonymizer:
         """All candidate spans of ``text`` (memoized for the current record)."""
         spans = self._memo.get(text)
         if spans is None:
-            spans = self._detector.detect(text)
-            spans.extend(self._names.find(text))
+            spans = self._span_cache.get(text)  # boilerplate (system prompts) repeats across records
+            if spans is None:
+                spans = self._detector.detect(text)
+                spans.extend(self._names.find(text))
+                if len(text) <= 4096:
+                    self._span_cache.put(text, spans)
             self._memo[text] = spans
         return spans
 
@@ -634,7 +640,7 @@ class Pseudonymizer:
         return fake, oid
 
     def _ipv4(self, value: str, span: Span) -> tuple[str, int]:
-        norm = str(ipaddress.IPv4Address(value))
+        norm = value  # detected IPv4 text is canonical (no leading zeros)
         return self._assign("IPV4", norm, lambda r: F.fake_ipv4(r, norm))
 
     def _ipv6(self, value: str, span: Span) -> tuple[str, int]:

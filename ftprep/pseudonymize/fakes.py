@@ -120,42 +120,59 @@ _V4_PRIVATE = (
 )
 
 
+def _v4(net: str) -> tuple[int, int]:
+    n = ipaddress.IPv4Network(net)
+    return int(n.network_address), n.prefixlen
+
+
+_V4_PRIVATE_INT = tuple(_v4(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+# never drawn as a public fake: private, shared, loopback, link-local, documentation, benchmark,
+# protocol-assignment and reserved space (the non-global ranges of the IANA registries)
+_V4_NOT_GLOBAL = _V4_PRIVATE_INT + tuple(_v4(n) for n in (
+    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "168.63.129.16/32"))
+
+
+def _in(x: int, net: tuple[int, int]) -> bool:
+    return x >> (32 - net[1]) == net[0] >> (32 - net[1])
+
+
+def _v4_text(x: int) -> str:
+    return f"{x >> 24}.{x >> 16 & 255}.{x >> 8 & 255}.{x & 255}"
+
+
 def fake_ipv4(rng: KeyedRng, original: str) -> str:
-    ip = ipaddress.IPv4Address(original)
     octets = original.split(".")
-    zeros = 0
-    for o in reversed(octets[1:]):
-        if o != "0":
-            break
-        zeros += 1
-    # a network address (x.y.z.0) stays a network address; more trailing zeros are not kept,
-    # or a /12 private block would leave only 16 possible fakes
-    zeros = min(zeros, 1)
-    for net in _V4_PRIVATE:
-        if ip in net:
-            host_bits = 32 - net.prefixlen
+    x = 0
+    for o in octets:
+        x = x << 8 | int(o)
+    # a network address (x.y.z.0) stays a network address (only the last zero octet is kept,
+    # or a /12 private block would leave only 16 possible fakes)
+    network = octets[3] == "0"
+    for net in _V4_PRIVATE_INT:
+        if _in(x, net):
             for _ in range(64):
-                cand = ipaddress.IPv4Address(int(net.network_address) + rng.below(1 << host_bits))
-                fake = _zero_tail(cand, zeros)
+                cand = net[0] + rng.below(1 << (32 - net[1]))
+                fake = _v4_tail(cand, network)
                 if fake != original:
                     return fake
             return original
     for _ in range(256):
-        cand = ipaddress.IPv4Address(rng.below(1 << 32))
-        if cand.is_global and not special_ip(cand) and 1 <= int(cand) >> 24 <= 223:
-            fake = _zero_tail(cand, zeros)
-            if fake != original and ipaddress.IPv4Address(fake).is_global:
+        cand = rng.below(1 << 32)
+        if 1 <= cand >> 24 <= 223 and not any(_in(cand, net) for net in _V4_NOT_GLOBAL):
+            fake = _v4_tail(cand, network)
+            if fake != original:
                 return fake
     return original  # unreachable in practice
 
 
-def _zero_tail(ip: ipaddress.IPv4Address, zeros: int) -> str:
-    parts = str(ip).split(".")
-    for i in range(zeros):
-        parts[3 - i] = "0"
-    if zeros == 0 and parts[3] in ("0", "255"):
-        parts[3] = str(1 + int(parts[2]) % 250)
-    return ".".join(parts)
+def _v4_tail(x: int, network: bool) -> str:
+    last = x & 255
+    if network:
+        last = 0
+    elif last in (0, 255):
+        last = 1 + (x >> 8 & 255) % 250
+    return _v4_text(x & ~255 | last)
 
 
 def fake_ipv6(rng: KeyedRng, original: str) -> str:
@@ -200,8 +217,8 @@ def fake_phone(rng: KeyedRng, e164: str) -> str:
         return e164
     cc = str(parsed.country_code)
     nsn = phonenumbers.national_significant_number(parsed)
-    pattern = _general_pattern(phonenumbers.region_code_for_number(parsed) or
-                               phonenumbers.region_code_for_country_code(int(cc)))
+    region = phonenumbers.region_code_for_country_code(int(cc))
+    pattern = _general_pattern(region)
     for attempt in range(400):
         cand_nsn = nsn[0] + rng.digits(len(nsn) - 1)
         if pattern is not None and attempt < 300 and not pattern.fullmatch(cand_nsn):

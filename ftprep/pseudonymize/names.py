@@ -122,14 +122,25 @@ _NOT_ORG_WORDS = frozenset(
 )
 
 
+_LEAD = " \n\t\"'(,.;:[{-*>/|"
+_TRAIL = " \n\t\"',.;:!?)]}<|"
+
+
 def _build_gates() -> ahocorasick.Automaton:
+    """Gate words with every leading and trailing delimiter, so that the automaton reports
+    whole words only (a Python-level hit inside "this" or "within" would cost time)."""
     auto = ahocorasick.Automaton()
     index: dict[str, set[int]] = {}
     for i, (gates, _rx) in enumerate(_CONTEXT_RULES):
         for g in gates:
             index.setdefault(g, set()).add(i)
     for g, ids in index.items():
-        auto.add_word(g, (len(g), tuple(sorted(ids))))
+        value_ids = tuple(sorted(ids))
+        trails = _TRAIL if g[-1].isalnum() else ("",)
+        for lead in _LEAD:
+            for trail in trails:
+                word = lead + g + trail
+                auto.add_word(word, (len(word), len(g), value_ids))
     auto.make_automaton()
     return auto
 
@@ -250,10 +261,9 @@ class NameFinder:
                         self._context_name(text, m.start("name"), m.end("name"), out)
         else:
             tried: set[tuple[int, int]] = set()
-            for end_idx, (length, ids) in _GATES.iter(low):
-                start = end_idx - length + 1
-                if start > 0 and text[start - 1].isalnum():
-                    continue
+            for end_idx, (length, gate_len, ids) in _GATES.iter(" " + low + " "):
+                start = end_idx - length + 1  # the delimiter's index in the padded text
+                gate_end = start + gate_len  # = end of the gate word in ``text``
                 for i in ids:
                     if (i, start) in tried:
                         continue
@@ -261,7 +271,7 @@ class NameFinder:
                     rx = _CONTEXT_RULES[i][1]
                     if rx is None:
                         if self.enabled_org:
-                            self._org_before(text, start, end_idx + 1, out)
+                            self._org_before(text, start, gate_end, out)
                         continue
                     m = rx.match(text, start)
                     if m:
