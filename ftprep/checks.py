@@ -945,13 +945,19 @@ def run_checks(
     suite_path: str | os.PathLike[str] | None = None,
     suite_mode: str = "merge",
     epochs: int | None = None,
+    data_docs_dir: str | os.PathLike[str] | None = None,
 ) -> ChecksReport:
     """Run the default suite (and/or a user GX suite) over the stats frame.
 
     Only rows whose ``split`` is ``train`` or ``validation`` are checked. With
     ``suite_mode="merge"`` the user's expectations are added to the default suite
     (one named like a default check, via ``meta.ftprep.name``, replaces it); with
-    ``"replace"`` only the user's suite runs.
+    ``"replace"`` only the user's suite runs. ``epochs`` (default: the service's
+    heuristic) scales the job-token quota check.
+
+    ``data_docs_dir`` also builds GX Data Docs there (opt-in: those pages load CSS, JS
+    and fonts from public CDNs, see :data:`DATA_DOCS_WARNING`; they show the stats
+    frame's values of failing rows — ids and counts, never example text).
     """
     t0 = time.perf_counter()
     settings = settings or CheckSettings()
@@ -983,7 +989,7 @@ def run_checks(
 
         results: list[CheckResult] = []
         if suite.expectations:
-            validation = _validate(gx, ctx, suite, checked)
+            validation = _validate(gx, ctx, suite, checked, data_docs_dir)
             for res in validation.results:
                 meta = (res.expectation_config.meta or {}).get("ftprep", {})
                 name = str(meta.get("name", res.expectation_config.type))
@@ -1013,22 +1019,53 @@ def _ephemeral_context(gx: Any) -> Any:
     return ctx
 
 
-def _validate(gx: Any, ctx: Any, suite: Any, checked: pd.DataFrame) -> Any:
+_RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ["example_id"],
+    "partial_unexpected_count": 0,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+
+DATA_DOCS_WARNING = (
+    "GX Data Docs load CSS, JavaScript and fonts from public CDNs when opened; "
+    "ftprep's own report.html is self-contained"
+)
+
+
+def _validate(gx: Any, ctx: Any, suite: Any, checked: pd.DataFrame,
+              data_docs_dir: str | os.PathLike[str] | None = None) -> Any:
     asset = ctx.data_sources.add_pandas("ftprep").add_dataframe_asset("stats")
     batch_def = asset.add_batch_definition_whole_dataframe("all")
     vd = ctx.validation_definitions.add(
         gx.ValidationDefinition(data=batch_def, suite=suite, name="ftprep-checks")
     )
-    return vd.run(
-        batch_parameters={"dataframe": checked},
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": ["example_id"],
-            "partial_unexpected_count": 0,
-            "include_unexpected_rows": False,
-            "return_unexpected_index_query": False,
-        },
-    )
+    if data_docs_dir is None:
+        return vd.run(batch_parameters={"dataframe": checked}, result_format=_RESULT_FORMAT)
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    base = Path(data_docs_dir).resolve()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{base}: cannot create the Data Docs folder ({exc.strerror})") from None
+    ctx.add_data_docs_site(site_name="ftprep", site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                          "base_directory": str(base)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+        name="ftprep-checks", validation_definitions=[vd], result_format=_RESULT_FORMAT,
+        actions=[UpdateDataDocsAction(name="data-docs", site_names=["ftprep"])],
+    ))
+    result = checkpoint.run(batch_parameters={"dataframe": checked})
+    return next(iter(result.run_results.values()))
+
+
+def data_docs_index(data_docs_dir: str | os.PathLike[str]) -> Path:
+    """The entry page of Data Docs built by ``run_checks(..., data_docs_dir=...)``."""
+    return Path(data_docs_dir).resolve() / "index.html"
 
 
 def with_severity(settings: CheckSettings, **overrides: str) -> CheckSettings:

@@ -217,3 +217,18 @@ def test_checks_worker_close_without_use() -> None:
     worker = ChecksWorker()
     worker.close()
     worker.close()
+
+
+def test_data_docs_are_built_on_request(frame: pd.DataFrame, tmp_path: Path) -> None:
+    from ftprep.checks import data_docs_index
+
+    frame.loc[2, "total_tokens"] = 0
+    docs = tmp_path / "docs"
+    report = run_checks(frame, example_token_limit=LIMIT, data_docs_dir=docs)
+    assert not report.success
+    assert report.to_dict()["results"] == run_checks(frame, example_token_limit=LIMIT).to_dict()[
+        "results"]
+    index = data_docs_index(docs)
+    assert index.is_file()
+    pages = list((docs / "validations").rglob("*.html"))
+    assert pages and "total_tokens" in pages[0].read_text(encoding="utf-8")
