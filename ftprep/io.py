@@ -102,6 +102,12 @@ def sniff_wide_encoding(head: bytes) -> str | None:
             return name
     sample = head[:256]
     if len(sample) >= 16:
+        lanes = [sample[i::4] for i in range(4)]
+        nul = [lane.count(0) / len(lane) for lane in lanes]
+        if nul[0] == 0 and min(nul[1:]) >= 0.9:
+            return "UTF-32LE"
+        if nul[3] == 0 and min(nul[:3]) >= 0.9:
+            return "UTF-32BE"
         even, odd = sample[0::2], sample[1::2]
         if odd.count(0) >= 0.6 * len(odd) and even.count(0) == 0:
             return "UTF-16LE"
@@ -140,13 +146,16 @@ def iter_lines(path: str | os.PathLike[str],
         readline = fh.readline
         number = 0
         while True:
-            line = readline(cap)
+            line = readline(_PIECE)
             if not line:
                 break
             number += 1
-            if len(line) == cap and not line.endswith(b"\n"):
-                yield number, _skip_rest(readline, line)
-                continue
+            if len(line) == _PIECE and not line.endswith(b"\n"):
+                whole = _read_long_line(readline, line, cap)
+                if isinstance(whole, OverlongLine):
+                    yield number, whole
+                    continue
+                line = whole
             if line.endswith(b"\n"):
                 line = line[:-1]
             if line.endswith(b"\r"):
@@ -166,20 +175,39 @@ def iter_lines(path: str | os.PathLike[str],
         fh.close()
 
 
-def _skip_rest(readline: Any, head: bytes) -> OverlongLine:
-    """Read an over-long line to its end in 1 MiB pieces, keeping only its length."""
-    length = len(head)
-    cr = b"\r" in head[:-1]
-    del head
+_PIECE = 1 << 20  # lines are read in pieces of 1 MiB: short lines in one go
+
+
+def _read_long_line(readline: Any, first: bytes, cap: int) -> bytes:
+    """The rest of a line longer than one piece: joined when it fits ``cap``, else read
+    to its end keeping only its length (an :class:`OverlongLine`). Peak memory stays
+    about ``cap``, whatever the line's size."""
+    parts = [first]
+    size = len(first)
+    cr = False
+    before = first  # the previous piece: a "\r\n" may straddle two pieces
     while True:
-        piece: bytes = readline(1 << 20)
+        piece: bytes = readline(_PIECE)
         if not piece:
             break
-        length += len(piece)
-        if piece.endswith(b"\n"):
-            length -= 2 if piece.endswith(b"\r\n") else 1
+        size += len(piece)
+        ends = piece.endswith(b"\n")
+        if ends:
+            size -= 2 if (piece.endswith(b"\r\n") or piece == b"\n" and before.endswith(b"\r")) else 1
+        before = piece
+        content = size if ends else size - piece.endswith(b"\r")  # a "\r" may be the terminator's
+        if parts and content > cap - 2:
+            cr = any(b"\r" in part for part in parts)
+            parts = []  # over the limit: drop what was kept, count the rest
+        if parts:
+            parts.append(piece)
+        else:
+            cr = cr or b"\r" in piece.rstrip(b"\r\n")
+        if ends:
             break
-    return OverlongLine(length, cr)
+    if parts:
+        return b"".join(parts)
+    return OverlongLine(size, cr)
 
 
 def _shape(obj: Any, limit: int) -> tuple[bool, int, bool]:
