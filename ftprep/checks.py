@@ -747,21 +747,20 @@ def _import_gx() -> Any:
         return gx
 
 
-def _build_gx_suite(
-    gx: Any, ctx: Any, specs: list[_Spec], settings: CheckSettings
-) -> tuple[Any, dict[str, _Spec]]:
-    suite = ctx.suites.add(gx.ExpectationSuite(name="ftprep-checks"))
+def _default_expectations(
+    gx: Any, specs: list[_Spec], settings: CheckSettings
+) -> tuple[list[Any], dict[str, _Spec]]:
+    exps: list[Any] = []
     by_name: dict[str, _Spec] = {}
     for spec in specs:
         sev = settings.severity_of(spec.name, spec.default_severity)
         if sev == "off":
             continue
         cls = getattr(gx.expectations, spec.gx_class)
-        exp = cls(**spec.kwargs, meta={"ftprep": {"name": spec.name, "severity": sev}},
-                  catch_exceptions=True)
-        suite.add_expectation(exp)
+        exps.append(cls(**spec.kwargs, meta={"ftprep": {"name": spec.name, "severity": sev}},
+                        catch_exceptions=True))
         by_name[spec.name] = spec
-    return suite, by_name
+    return exps, by_name
 
 
 def load_user_suite(gx: Any, path: str | os.PathLike[str]) -> list[Any]:
@@ -978,17 +977,19 @@ def run_checks(
         overridden = {name for name, _, _ in user}
         specs = [s for s in specs if s.name not in overridden]
 
-        suite, by_name = _build_gx_suite(gx, ctx, specs, settings)
+        exps, by_name = _default_expectations(gx, specs, settings)
         for name, sev, exp in user:
             if sev == "off":
                 continue
             exp.meta = {**(exp.meta or {}),
                         "ftprep": {"name": name, "severity": sev, "user": True}}
             exp.catch_exceptions = True
-            suite.add_expectation(exp)
+            exps.append(exp)
 
         results: list[CheckResult] = []
-        if suite.expectations:
+        if exps:
+            # Built whole, then stored once: adding one by one re-serializes the suite each time.
+            suite = ctx.suites.add(gx.ExpectationSuite(name="ftprep-checks", expectations=exps))
             validation = _validate(gx, ctx, suite, checked, data_docs_dir)
             for res in validation.results:
                 meta = (res.expectation_config.meta or {}).get("ftprep", {})
