@@ -156,7 +156,7 @@ class Validator:
             return
         fmt = detect_format(obj)
         if fmt is None:
-            keys = ", ".join(sorted(map(str, obj))[:6]) or "no keys"
+            keys = ", ".join(_safe_token(k) for k in sorted(map(str, obj))[:6]) or "no keys"
             rec.add("unknown_format", E,
                     f"not chat (messages), preference (input) or prompt-completion; keys: {keys}")
             return
@@ -493,17 +493,23 @@ def _type_name(v: Any) -> str:
     return type(v).__name__
 
 
-_TOKEN_OK = re.compile(r"^[A-Za-z0-9_./:-]{1,40}$")
+# A key or role is quoted only when it is a plain lowercase word (or a case variant of the
+# spec's vocabulary): never digits, dots, colons or '@' (IPs, GUIDs, e-mails, phones, hosts)
+# and never a capitalized word (a speaker's name used as a role).
+_TOKEN_OK = re.compile(r"^[a-z_][a-z_/+-]{0,39}$")
+_VOCABULARY = frozenset(ROLES | MESSAGE_KEYS | CHAT_TOP_KEYS | PREFERENCE_TOP_KEYS | COMPLETION_KEYS
+                        | {"developer", "text", "image_url", "type"})
 
 
 def _safe_token(v: Any) -> str:
-    """Quote a key or role only when it looks like an identifier, never free text."""
-    if isinstance(v, str) and _TOKEN_OK.match(v) and "@" not in v:
+    """Quote a key or role only when it cannot be a data value; else name its type."""
+    if isinstance(v, str) and (_TOKEN_OK.match(v) or v.lower() in _VOCABULARY):
         return repr(v)
     return f"<{_type_name(v)}>"
 
 
 def _safe_scalar(v: Any) -> str:
-    if isinstance(v, (bool, int, float)) and not isinstance(v, str):
+    """A small number is shown (weight 2, 0.5); a large one could be an identifier."""
+    if isinstance(v, bool) or (isinstance(v, (int, float)) and abs(v) < 1000):
         return json.dumps(v)
     return ""
