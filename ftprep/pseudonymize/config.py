@@ -23,7 +23,7 @@ DEFAULT_PERSON_KEYS: tuple[str, ...] = (
 )
 DEFAULT_ORG_KEYS: tuple[str, ...] = (
     "company", "company_name", "organization", "organisation", "organization_name", "org",
-    "org_name", "tenant_name", "tenantname", "customer_company", "employer", "account_name",
+    "org_name", "tenant_name", "tenantname", "customer_company", "employer",
     "client_company", "vendor", "partner", "business_name", "legal_name",
 )
 DEFAULT_SECRET_KEYS: tuple[str, ...] = (

@@ -139,20 +139,21 @@ def special_ipv4_int(x: int) -> bool:
     return (x >> 8) in _DOC_V4_24 or x == _WIRESERVER
 
 
-_VERSION_WORDS = (
-    "version", "ver", "ver.", "build", "release", "firmware", "agent", "kernel", "update", "patch",
-    "sdk", "cli", "runtime", "extension", "package", "driver", "kb", "fw", " os", " v",
-)
+_VERSION_WORDS = frozenset((
+    "v", "version", "ver", "ver.", "build", "release", "firmware", "agent", "kernel", "update",
+    "patch", "sdk", "cli", "runtime", "extension", "package", "driver", "kb", "fw", "os",
+))
 
 
 def version_before(text: str, start: int) -> bool:
-    """True when a version word ends right before ``start`` ("version 1.2.3.4", "v1.2.3.4")."""
-    pre = text[max(0, start - 16) : start].rstrip(" \t:=#").lower()
-    if not pre:
-        return False
-    if pre[-1] == "v" and (len(pre) == 1 or not pre[-2].isalpha()):
-        return True
-    return pre.endswith(_VERSION_WORDS) or pre == "os"
+    """True when the word right before ``start`` names a version ("version 1.2.3.4", "v1.2.3.4",
+    "WALinuxAgent 2.10.0.8"); "DNS server 10.0.0.4" is an address."""
+    pre = text[max(0, start - 24) : start].rstrip(" \t:=#").lower()
+    i = len(pre)
+    while i > 0 and (pre[i - 1].isalpha() or pre[i - 1] == "."):
+        i -= 1
+    word = pre[i:]
+    return word in _VERSION_WORDS or word.endswith(("agent", "version"))
 
 
 def luhn_ok(digits: str) -> bool:
@@ -298,6 +299,10 @@ class Detector:
                 self._guids(text, out)
             if "MAC" in on:
                 self._dash_macs(text, out)
+            if "AZURE_RESOURCE_ID" in on:
+                self._caf_names(text, out)
+        if "AZURE_RESOURCE_ID" in on and _RESOURCE_GATE.search(text):
+            self._typed_resources(text, out)
         if "." in text:
             if "IPV4" in on:
                 self._ipv4(text, out)
@@ -386,6 +391,39 @@ class Detector:
             while end > m.start() and text[end - 1] in "./)]:":
                 end -= 1
             out.append(Span(m.start(), end, "AZURE_RESOURCE_ID"))
+
+    def _caf_names(self, text: str, out: list[Span]) -> None:
+        """Resource names that follow the Azure naming convention (a resource-type prefix and
+        at least two more parts: ``vm-pos-dev-04``, ``kv-contoso-api-test``) are customer
+        resource names wherever they stand."""
+        last_end = -1
+        for m in _CAF_ANCHOR.finditer(text):
+            start = m.start()
+            if start <= last_end:
+                continue
+            k = start
+            while k > 0 and start - k < 6 and (text[k - 1].islower() or text[k - 1].isdigit()):
+                k -= 1
+            if text[k:start] not in _CAF_PREFIXES or (k > 0 and (text[k - 1].isalnum() or text[k - 1] in "._-/")):
+                continue
+            fm = _CAF_NAME.match(text, k)
+            if fm is None:
+                continue
+            end = fm.end()
+            if end < len(text) and (text[end].isalnum() or text[end] in ".-/") and not (
+                    text[end] == "." and (end + 1 >= len(text) or not text[end + 1].isalnum())):
+                continue
+            last_end = end
+            out.append(Span(k, end, "AZURE_RESOURCE_ID", "name", keep=self.allowed(fm.group())))
+
+    def _typed_resources(self, text: str, out: list[Span]) -> None:
+        """A name right after a resource-type phrase: "storage account stcontoso01",
+        "key vault kv01", "server sql-01", "registry crcontoso"."""
+        for m in _RESOURCE_AFTER.finditer(text):
+            name = m.group("name")
+            if any(c.isdigit() or c == "-" for c in name) or len(name) >= 10:
+                out.append(Span(m.start("name"), m.end("name"), "AZURE_RESOURCE_ID", "name",
+                                keep=self.allowed(name)))
 
     def _guids(self, text: str, out: list[Span]) -> None:
         n = len(text)
@@ -548,7 +586,7 @@ class Detector:
             if ndig < 7 or (ndig == 8 and _DATE_ONLY.fullmatch(c)):
                 continue
             start, end = m.start(), m.end()
-            if want_iban and ndig >= 10 and start > 0 and text[start - 1].isalpha():
+            if want_iban and ndig >= 8 and _IBAN_HINT.search(text, max(0, start - 12), start + 2):
                 self._iban_near(text, start, end, out)
             if (start > 0 and text[start - 1].isalpha()) or (end < n and text[end].isalpha()
                                                              and text[end] not in "xe"):
@@ -636,6 +674,19 @@ def card_brand_ok(digits: str) -> bool:
     return False
 
 
+# Resource-type prefixes of the Azure naming convention (Cloud Adoption Framework abbreviations).
+_CAF_PREFIXES = frozenset(
+    ["rg", "vm", "vmss", "kv", "aks", "app", "func", "st", "sql", "sqldb", "sqlmi", "cosmos", "redis", "vnet", "snet", "nsg", "pip", "lb", "agw", "afd", "apim", "acr", "appi", "rsv", "evh", "evhns", "sb", "sbns", "adf", "synw", "mlw", "oai", "srch", "cae", "asp", "nic", "disk", "bas", "vpng", "lgw", "psql", "mysql", "stapp", "law", "dls", "ase", "ci"]
+)
+_IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
+_CAF_ANCHOR = re.compile(r"-[a-z0-9]+-")
+_RESOURCE_GATE = re.compile(r"ccount|ault|erver|egistry|luster|orkspace|atabase", re.IGNORECASE)
+_RESOURCE_AFTER = re.compile(
+    r"(?i:storage\s+accounts?|account\s+name|key\s+vaults?|vault|(?:sql\s+)?server|database|"
+    r"container\s+registry|registry|aks\s+cluster|cluster|workspace)[ \t]*[:=]?[ \t]*[\"'`]?"
+    r"(?P<name>[a-z][a-z0-9-]{2,62})(?![\w.-]*[\w.-]\.[a-z])(?=[\"'`]?(?:[\s,.;:)]|$))"
+)
+_CAF_NAME = re.compile(r"[a-z]{2,6}-[a-z0-9]+(?:-[a-z0-9]+)+")
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
 _HEX12 = re.compile(r"[0-9a-fA-F]{12}")
 _GUID_ANCHOR = re.compile(r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-")

@@ -946,9 +946,9 @@ class Pseudonymizer:
     def _resource_name(self, name: str) -> str:
         if not name or name.lower() in AZURE_FIXED_NAMES or _plain_word(name):
             return name
-        spans = self._detector.spans(name)
+        spans = [sp for sp in self._detector.spans(name) if sp.etype != "AZURE_RESOURCE_ID"]
         if spans and spans[0].start == 0 and spans[0].end == len(name) and not spans[0].keep:
-            return self._replace_span(name, spans[0], {})
+            return self._replace_span(name, spans[0], {})  # a name that is an IP, a host, ...
         new = self._label(name)
         if new != name:
             self._remember("AZURE_RESOURCE_ID", name, new)

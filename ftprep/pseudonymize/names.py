@@ -53,7 +53,10 @@ _SIGNATURE_RE = re.compile(
     rf"{_SIGNOFF}(?:[ \t]+[\w'\u2019]+){{0,3}}[ \t]*[,!.]?[ \t]*\r?\n[ \t]*(?:--?[ \t]*)?"
     rf"(?P<name>{_FULL_NAME})(?=[ \t]*(?:\r?\n|$|,|\|))"
 )
-_ORG_NAME = r"[A-Z][\w&'-]*(?:[ \t]+(?:&[ \t]+)?[A-Z][\w&'-]*){0,3}(?:,?[ \t]+(?:Inc|Ltd|LLC|PLC|GmbH|AG)\.?)?"
+_ORG_NAME = (
+    r"[A-Z][\w&'-]*(?:(?:,[ \t]+|[ \t]+(?:(?:&|and)[ \t]+)?)[A-Z][\w&'-]*){0,3}"
+    r"(?:,?[ \t]+(?:Inc|Ltd|LLC|PLC|GmbH|AG)\.?)?"
+)
 _INTRO_RE = re.compile(
     rf"(?:[Mm]y\s+name\s+is|[Tt]his\s+is|I\s+am|I'm|[Ss]igned,?|[Cc]ontact\s+person:?|"
     rf"[Aa]ssigned\s+to|[Ee]scalated\s+to|[Ss]poke\s+(?:with|to)|[Cc]c:?|[Aa]pproved\s+by|"
