@@ -343,7 +343,8 @@ def format_observed(value: Any) -> str:
     return str(value)
 
 
-def checks_table_html(results: Iterable[CheckResult], success: bool, seconds: float) -> str:
+def checks_table_html(results: Iterable[CheckResult], success: bool,
+                      seconds: float | None = None) -> str:
     """An HTML table of check results (escaped; used by _repr_html_ and report.html)."""
     esc = html.escape
     rows = []
@@ -361,8 +362,9 @@ def checks_table_html(results: Iterable[CheckResult], success: bool, seconds: fl
             f"<td>{r.unexpected_count:,}</td><td><small>{esc(ids)}</small></td></tr>"
         )
     verdict = "passed" if success else "failed"
+    took = f" ({seconds:.2f} s)" if seconds else ""
     return (
-        f'<div class="ftprep-checks"><p><b>checks {verdict}</b> ({seconds:.2f} s)</p>'
+        f'<div class="ftprep-checks"><p><b>checks {verdict}</b>{took}</p>'
         '<table class="ftprep-checks-table"><thead><tr><th>status</th><th>severity</th>'
         "<th>check</th><th>expectation</th><th>column</th><th>observed</th>"
         "<th>unexpected</th><th>example ids</th></tr></thead><tbody>"

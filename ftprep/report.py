@@ -190,6 +190,37 @@ def bar_chart_svg(bars: Sequence[Bar], *, title: str, x_label: str, y_label: str
     return "".join(parts)
 
 
+def hbar_chart_svg(bars: Sequence[Bar], *, title: str, x_label: str, width: int = 520,
+                   row: int = 20) -> str:
+    """A horizontal bar chart as inline SVG (long category labels stay readable)."""
+    label_w = min(max((len(b.label) for b in bars), default=4) * 7 + 10, 200)
+    left, right, top, bottom = label_w, 60, 26, 30
+    pw = width - left - right
+    height = top + bottom + row * max(len(bars), 1)
+    xmax = max((b.value for b in bars), default=0) or 1
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" '
+        'font-family="system-ui, sans-serif" font-size="11">',
+        f"<title>{esc(title)}</title>",
+        f'<text x="4" y="14" font-size="12" font-weight="600">{esc(title)}</text>',
+    ]
+    for i, b in enumerate(bars):
+        y = top + i * row
+        w = b.value / xmax * pw
+        tip = esc(b.tooltip or f"{b.label}: {b.value:,}")
+        parts.append(f'<text x="{left - 6}" y="{y + row * 0.65:.1f}" text-anchor="end">'
+                     f"{esc(b.label)}</text>")
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row - 6}" '
+                     f'fill="#0b57d0"><title>{tip}</title></rect>')
+        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + row * 0.65:.1f}" fill="#5f6368">'
+                     f"{b.value:,}</text>")
+    parts.append(f'<text x="{left + pw / 2:.1f}" y="{height - 8}" text-anchor="middle">'
+                 f"{esc(x_label)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _short(n: float) -> str:
     if n >= 1_000_000:
         return f"{n / 1_000_000:.3g}M"
@@ -260,7 +291,7 @@ def _verdict(manifest: Mapping[str, Any]) -> str:
         _card("validation", counts.get("validation")),
         _card("rejected", counts.get("rejected")),
         _card("checks failed (error)", n_err),
-        _card("warnings", n_warn),
+        _card("check warnings", n_warn),
     ])
     return (f'<p><span class="verdict {cls}">{esc(verdict.upper())}</span> '
             f"&nbsp;{esc(why)}</p><div class=\"cards\">{cards}</div>"
@@ -392,11 +423,11 @@ def _entities(manifest: Mapping[str, Any], frame: pd.DataFrame) -> str:
                     for t, v in ordered],
                    numeric=[1, 2], empty="no entities detected")
     chart = ""
-    if ordered:
-        bars = [Bar(t, int(v.get("occurrences") or 0)) for t, v in ordered[:16]]
-        chart = "<figure>" + bar_chart_svg(bars, title="entities replaced, by type",
-                                           x_label="entity type", y_label="occurrences",
-                                           width=max(320, 60 * len(bars) + 60)) + "</figure>"
+    bars = [Bar(t, int(v.get("occurrences") or 0)) for t, v in ordered
+            if v.get("occurrences")][:20]
+    if bars:
+        chart = "<figure>" + hbar_chart_svg(bars, title="entities replaced, by type",
+                                            x_label="occurrences") + "</figure>"
     leak = pz.get("leak_check") or {}
     if leak.get("ran"):
         residual = leak.get("residual") or {}
@@ -417,8 +448,7 @@ def _checks(manifest: Mapping[str, Any]) -> str:
                if isinstance(r, Mapping)]
     if not results:
         return '<p class="empty">no checks ran</p>'
-    table = checks_table_html(results, bool(checks.get("success")),
-                              float(checks.get("seconds") or 0.0))
+    table = checks_table_html(results, bool(checks.get("success")), checks.get("seconds"))
     return (table + '<p class="note">Severity <b>error</b> fails the run (exit 1); '
             "<b>warn</b> is reported. Thresholds and severities live in the "
             "<code>[checks]</code> table of <code>ftprep.toml</code>. Failing examples are "
