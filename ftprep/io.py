@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import orjson
 
-from .errors import InputError, OutputError
+from .errors import ConfigError, InputError, OutputError
 from .records import Record, Severity
 
 BOM = b"\xef\xbb\xbf"
@@ -41,6 +41,12 @@ class ReadLimits:
 
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     max_depth: int = 64
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_line_bytes, int) or self.max_line_bytes < 1:
+            raise ConfigError("max_line_bytes must be a positive integer")
+        if not isinstance(self.max_depth, int) or self.max_depth < 1:
+            raise ConfigError("max_depth must be a positive integer (the parser stops at 1024)")
 
 
 def open_input(path: str | os.PathLike[str]) -> IO[bytes]:

@@ -528,6 +528,7 @@ def prepare(
     started = time.perf_counter()
     config = config or PrepareConfig()
     out = Path(outdir)
+    ReadLimits(max_line_bytes=config.max_line_bytes, max_depth=config.max_depth)  # fail early
     refuse_input_output_overlap(inputs, out)
     files = expand_inputs(inputs, tables=config.template is not None)
     ctx = RunContext.create(config, key)  # fails early on a missing key or unknown model
@@ -542,6 +543,12 @@ def prepare(
     for meta in report.manifest["inputs"]:
         if meta.get("lines") == 0:
             report.warnings.append(f"{meta['path']}: empty file (0 lines)")
+    rejected = report.manifest["counts"]["rejected_by_reason"]
+    for code, limit, value in (("line_too_long", "max_line_bytes", config.max_line_bytes),
+                               ("too_deep", "max_depth", config.max_depth)):
+        if rejected.get(code):
+            report.warnings.append(f"{rejected[code]} line(s) over the {limit} limit of {value} "
+                                   f"were rejected ({code})")
     return report
 
 
@@ -651,10 +658,14 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
         state=state, frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
         warnings_by_code=warnings_by_code, problems=problems,
     )
-    report_path = _write_report(out, manifest, frame)
-    if report_path is not None:
-        manifest["outputs"]["report"] = describe_file(report_path, out)
-    write_manifest(out, manifest)  # last: a manifest on disk always vouches for complete files
+    try:
+        report_path = _write_report(out, manifest, frame)
+        if report_path is not None:
+            manifest["outputs"]["report"] = describe_file(report_path, out)
+        write_manifest(out, manifest)  # last: a manifest on disk always vouches for complete files
+    except OutputError as exc:
+        raise OutputError(f"{exc}; the new train/validation/rejected files are in place but no "
+                          "manifest vouches for them: fix the cause and rerun") from None
     fsync_dir(out)
     warnings = []
     if ctx.model.retired_on_azure and config.target == "azure":

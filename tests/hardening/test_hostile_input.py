@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import ftprep.io as fio
 from ftprep import PrepareConfig, prepare, verify_outputs
-from ftprep.errors import InputError
+from ftprep.errors import ConfigError, InputError
 from ftprep.io import OverlongLine, ReadLimits, iter_lines, iter_records, parse_record
 
 NOPZ = PrepareConfig(pseudonymize=False, workers=1)
@@ -269,3 +269,28 @@ def test_non_files_are_one_clear_input_error(tmp_path: Path, kind: str) -> None:
     with pytest.raises(InputError) as err:
         list(iter_lines(path))
     assert str(err.value).startswith(str(path))
+
+
+def test_limits_are_configurable_and_reported_when_hit(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    deep = {"messages": chat()["messages"], "x": [[[[[[1]]]]]]}
+    lines = [json.dumps(chat(user="y" * 3000)), json.dumps(deep)] + \
+        [json.dumps(chat(user=f"q{i}")) for i in range(12)]
+    src.write_text("\n".join(lines) + "\n")
+    cfg = PrepareConfig(pseudonymize=False, workers=1, max_line_bytes=2000, max_depth=5)
+    report = prepare([src], tmp_path / "o", cfg)
+    m = report.manifest
+    assert m["counts"]["rejected_by_reason"] == {"line_too_long": 1, "too_deep": 1}
+    assert m["config"]["max_line_bytes"] == 2000 and m["config"]["max_depth"] == 5
+    assert "1 line(s) over the max_line_bytes limit of 2000 were rejected (line_too_long)" in report.warnings
+    assert "1 line(s) over the max_depth limit of 5 were rejected (too_deep)" in report.warnings
+    defaults = ReadLimits()
+    assert defaults.max_line_bytes == 64 * 1024 * 1024 and defaults.max_depth == 64
+
+
+@pytest.mark.parametrize("bad", [{"max_line_bytes": 0}, {"max_depth": 0}, {"max_line_bytes": -5}])
+def test_nonsense_limits_are_a_config_error_before_any_output(tmp_path: Path, bad: dict) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [chat()])
+    with pytest.raises(ConfigError):
+        prepare([src], tmp_path / "o", PrepareConfig(pseudonymize=False, **bad))
+    assert not (tmp_path / "o").exists()
