@@ -1,14 +1,18 @@
 """The per-example stats frame: one row per input line, built in the streaming pass.
 
 Rows hold ids, counts and flags — never text — so the frame is safe to hand to
-great-expectations and to show in reports. Columns are kept as Python lists
-while streaming and become a pandas DataFrame only at the end.
+great-expectations and to show in reports. While streaming, columns are kept
+compact (typed arrays, small code tables for repeated strings, content hashes as
+16 raw bytes): about 130 bytes per example, so millions of rows fit in little
+memory. :meth:`StatsCollector.frame` builds the pandas DataFrame at the end.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,24 +27,38 @@ BASE_COLUMNS: tuple[str, ...] = (
     "residual_identifiers", "pii_total",
 )
 _WORD = re.compile(r"\w+")
-_MASK64 = (1 << 64) - 1
+HASH_BYTES = 16  # ftprep.split.content_hash digests
+
+# Column storage: typecode of the typed array; the frame holds int64 / bool / str.
+_INT64 = ("line", "total_tokens", "trained_tokens", "largest_message_tokens", "simhash")
+_INT32 = ("n_messages", "tool_calls", "weight0", "empty_assistant", "special_token_hits",
+          "residual_identifiers", "pii_total")
+_BOOL = ("has_system", "has_user", "over_limit")
+_CODED = ("source", "split", "format", "roles")  # few distinct values: a code per row
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_digest(word: str) -> bytes:
+    return hashlib.blake2b(word.encode(), digest_size=8).digest()
 
 
 def simhash64(text: str) -> int:
-    """A 64-bit SimHash over the distinct lower-cased words of text (signed, for int64 columns)."""
-    words = {w for w in _WORD.findall(text.lower())}
+    """A 64-bit SimHash over the distinct lower-cased words of text (signed, for int64 columns).
+
+    Each word's 64-bit BLAKE2b digest votes +1 / -1 on each bit; a bit is set when most
+    words have it set. Word digests are memoized (words repeat across examples) and
+    the votes are counted with numpy.
+    """
+    words = set(_WORD.findall(text.lower()))
     if not words:
         return 0
-    weights = [0] * 64
-    for w in words:
-        h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
-    value = 0
-    for bit, weight in enumerate(weights):
-        if weight > 0:
-            value |= 1 << bit
-    return value - (1 << 64) if value >= (1 << 63) else value
+    import numpy as np
+
+    digests = b"".join([_word_digest(w) for w in words])
+    # Big-endian digest bytes unpack most significant bit first: column j is bit 63 - j.
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
+    majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(words)
+    return int.from_bytes(np.packbits(majority).tobytes(), "big", signed=True)
 
 
 def messages_of(obj: Any, fmt: str | None) -> list[Mapping[str, Any]]:
@@ -89,59 +107,125 @@ def example_features(obj: Any, fmt: str | None) -> dict[str, Any]:
 
 
 @dataclass
+class _Codes:
+    """A string column with few distinct values: one int32 code per row and a code table."""
+
+    table: dict[str | None, int] = field(default_factory=dict)
+    codes: array = field(default_factory=lambda: array("i"))
+
+    def append(self, value: str | None) -> None:
+        code = self.table.get(value)
+        if code is None:
+            code = self.table[value] = len(self.table)
+        self.codes.append(code)
+
+    def arrow(self) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        values = pa.array(list(self.table), type=pa.string())
+        indices = pa.array(np.frombuffer(self.codes, dtype=np.int32) if self.codes else [],
+                           type=pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, values).dictionary_decode()
+
+
+@dataclass
 class StatsCollector:
-    """Column-wise accumulation of stats rows; grows by a few dozen bytes per example."""
+    """Column-wise accumulation of stats rows in typed arrays (~130 bytes per example)."""
 
     entity_types: tuple[str, ...] = ()
-    columns: dict[str, list[Any]] = field(default_factory=dict)
+    ints: dict[str, array] = field(default_factory=dict)
+    coded: dict[str, _Codes] = field(default_factory=dict)
+    hashes: bytearray = field(default_factory=bytearray)
+    has_hash: array = field(default_factory=lambda: array("b"))
 
     def __post_init__(self) -> None:
-        for name in (*BASE_COLUMNS, *(f"pii_{t}" for t in self.entity_types)):
-            self.columns.setdefault(name, [])
+        for name in _INT64:
+            self.ints[name] = array("q")
+        for name in (*_INT32, *(f"pii_{t}" for t in self.entity_types)):
+            self.ints[name] = array("i")
+        for name in _BOOL:
+            self.ints[name] = array("b")
+        for name in _CODED:
+            self.coded[name] = _Codes()
 
-    def add(self, rec: Record, content_hash: str, entity_counts: Mapping[str, int]) -> None:
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The frame's column names, in order."""
+        return (*BASE_COLUMNS, *(f"pii_{t}" for t in self.entity_types))
+
+    def add(self, rec: Record, content_hash: str | bytes, entity_counts: Mapping[str, int]) -> None:
         s = rec.stats
-        row: dict[str, Any] = {
-            "example_id": rec.example_id,
-            "source": rec.source,
-            "line": rec.line,
-            "split": rec.split.value if rec.split else "rejected",
-            "format": rec.format,
-            "n_messages": s.get("n_messages", 0),
-            "roles": s.get("roles", ""),
-            "has_system": s.get("has_system", False),
-            "has_user": s.get("has_user", False),
-            "total_tokens": s.get("total_tokens", 0),
-            "trained_tokens": s.get("trained_tokens", 0),
-            "largest_message_tokens": s.get("largest_message_tokens", 0),
-            "over_limit": s.get("over_limit", False),
-            "tool_calls": s.get("tool_calls", 0),
-            "weight0": s.get("weight0", 0),
-            "empty_assistant": s.get("empty_assistant", 0),
-            "special_token_hits": s.get("special_token_hits", 0),
-            "content_hash": content_hash,
-            "simhash": s.get("simhash", 0),
-            "residual_identifiers": 0,
-            "pii_total": sum(entity_counts.values()),
-        }
+        ints = self.ints
+        self.coded["source"].append(rec.source)
+        self.coded["split"].append(rec.split.value if rec.split else "rejected")
+        self.coded["format"].append(rec.format)
+        self.coded["roles"].append(s.get("roles", ""))
+        ints["line"].append(rec.line)
+        for name in ("n_messages", "total_tokens", "trained_tokens", "largest_message_tokens",
+                     "tool_calls", "weight0", "empty_assistant", "special_token_hits", "simhash"):
+            ints[name].append(s.get(name, 0))
+        for name in _BOOL:
+            ints[name].append(bool(s.get(name, False)))
+        ints["residual_identifiers"].append(0)
+        ints["pii_total"].append(sum(entity_counts.values()))
         for t in self.entity_types:
-            row[f"pii_{t}"] = entity_counts.get(t, 0)
-        for name, values in self.columns.items():
-            values.append(row.get(name, 0))
+            ints[f"pii_{t}"].append(entity_counts.get(t, 0))
+        digest = bytes.fromhex(content_hash) if isinstance(content_hash, str) else content_hash
+        if digest:
+            if len(digest) != HASH_BYTES:
+                raise ValueError(f"content_hash must be {HASH_BYTES} bytes")
+            self.hashes += digest
+        self.has_hash.append(bool(digest))
 
     def set_residual(self, index: int, count: int) -> None:
-        self.columns["residual_identifiers"][index] = count
+        self.ints["residual_identifiers"][index] = count
 
     def __len__(self) -> int:
-        return len(self.columns["example_id"])
+        return len(self.ints["line"])
+
+    def nbytes(self) -> int:
+        """Memory held by the columns (without the small code tables)."""
+        return (sum(a.itemsize * len(a) for a in self.ints.values())
+                + sum(c.codes.itemsize * len(c.codes) for c in self.coded.values())
+                + len(self.hashes) + len(self.has_hash))
+
+    def _hex_hashes(self) -> Any:
+        """The content_hash column: 32 hex digits, or "" for rows without a hash."""
+        import numpy as np
+        import pyarrow as pa
+
+        lengths = np.frombuffer(self.has_hash, dtype=np.int8).astype(np.int32) * (2 * HASH_BYTES)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        data = self.hashes.hex().encode("ascii")
+        return pa.Array.from_buffers(pa.string(), len(lengths),
+                                     [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)])
 
     def frame(self) -> Any:
+        import numpy as np
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-        df = pd.DataFrame(self.columns)
-        if len(df):
-            df["simhash"] = df["simhash"].astype("int64")
-        return df
+        text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+        n = len(self)
+        data: dict[str, Any] = {}
+        strings = {name: codes.arrow() for name, codes in self.coded.items()}
+        lines = np.frombuffer(self.ints["line"], dtype=np.int64) if n else np.zeros(0, np.int64)
+        data["example_id"] = pc.binary_join_element_wise(
+            strings["source"], pc.cast(pa.array(lines), pa.string()), ":")
+        for name in self.columns[1:]:
+            if name in strings:
+                data[name] = strings[name]
+            elif name == "content_hash":
+                data[name] = self._hex_hashes()
+            else:
+                col = self.ints[name]
+                data[name] = (np.frombuffer(col, dtype=np.int8).astype(bool) if name in _BOOL
+                              else np.asarray(col, dtype=np.int64))
+        return pd.DataFrame({name: pd.Series(values, dtype=text) if isinstance(values, pa.Array)
+                             else values for name, values in data.items()}, copy=False)
 
 
 def iter_strings(value: Any) -> Iterable[str]:
