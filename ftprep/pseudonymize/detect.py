@@ -301,6 +301,10 @@ class Detector:
                 self._dash_macs(text, out)
             if "AZURE_RESOURCE_ID" in on:
                 self._caf_names(text, out)
+        if "AZURE_RESOURCE_ID" in on and "st" in text:
+            for m in _STORAGE_NAME.finditer(text):  # storage accounts: st + letters + digits
+                if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "._-/"):
+                    out.append(Span(m.start(), m.end(), "AZURE_RESOURCE_ID", "name", keep=self.allowed(m.group())))
         if "AZURE_RESOURCE_ID" in on and _RESOURCE_GATE.search(text):
             self._typed_resources(text, out)
         if "." in text:
@@ -678,6 +682,7 @@ def card_brand_ok(digits: str) -> bool:
 _CAF_PREFIXES = frozenset(
     ["rg", "vm", "vmss", "kv", "aks", "app", "func", "st", "sql", "sqldb", "sqlmi", "cosmos", "redis", "vnet", "snet", "nsg", "pip", "lb", "agw", "afd", "apim", "acr", "appi", "rsv", "evh", "evhns", "sb", "sbns", "adf", "synw", "mlw", "oai", "srch", "cae", "asp", "nic", "disk", "bas", "vpng", "lgw", "psql", "mysql", "stapp", "law", "dls", "ase", "ci"]
 )
+_STORAGE_NAME = re.compile(r"st[a-z]{6,20}\d{1,4}(?![\w-]|\.[a-z0-9])")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 _CAF_ANCHOR = re.compile(r"-[a-z0-9]+-")
 _RESOURCE_GATE = re.compile(r"ccount|ault|erver|egistry|luster|orkspace|atabase", re.IGNORECASE)

@@ -65,7 +65,7 @@ _INTRO_RE = re.compile(
 )
 _TITLED_RE = re.compile(rf"(?P<name>{_TITLE}[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
 # an e-mail display name: "Jane Doe <jane@...>", "\"Doe, Jane\" <jane@...>"
-_ANGLE_EMAIL = re.compile(r"<[^<>@\s]{1,64}@")
+_ANGLE_EMAIL = re.compile(r"[<(\[][^<>()\[\]@\s]{1,64}@")  # "Jane Doe <jane@", "Jane Doe (jane@"
 _DISPLAY_NAME_RE = re.compile(
     rf"(?P<name>{_FULL_NAME}|{_NAME_WORD},[ \t]+{_NAME_WORD})[\"']?[ \t]*\Z"
 )
@@ -281,7 +281,7 @@ class NameFinder:
                         self._context_name(text, m.start("name"), m.end("name"), out)
                         if "org" in rx.groupindex and m.group("org") and self.enabled_org:
                             self._org_span(text, m.start("org"), m.end("org"), out)
-        if "<" in text and "@" in text:
+        if "@" in text and ("<" in text or "(" in text or "[" in text):
             for m in _ANGLE_EMAIL.finditer(text):
                 dm = _DISPLAY_NAME_RE.search(text, max(0, m.start() - 80), m.start())
                 if dm:
