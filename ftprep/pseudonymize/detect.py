@@ -286,7 +286,7 @@ class Detector:
         """
         out: list[Span] = []
         on = self.enabled
-        if "SECRET" in on:
+        if "SECRET" in on or "AZURE_RESOURCE_ID" in on:
             self._secrets(text, out)
         if "@" in text and "EMAIL" in on:
             self._emails(text, out)
@@ -305,8 +305,6 @@ class Detector:
             for m in _STORAGE_NAME.finditer(text):  # storage accounts: st + letters + digits
                 if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "._-/"):
                     out.append(Span(m.start(), m.end(), "AZURE_RESOURCE_ID", "name", keep=self.allowed(m.group())))
-        if "AZURE_RESOURCE_ID" in on and _RESOURCE_GATE.search(text):
-            self._typed_resources(text, out)
         if "." in text:
             if "IPV4" in on:
                 self._ipv4(text, out)
@@ -350,9 +348,15 @@ class Detector:
                 continue  # already a placeholder / template variable
             last_end = ve
             gate = _SECRET_RULES[i][0].split("|", 1)[0]
+            if gate == "storage account":  # "key vault kv01": a typed resource name
+                if "AZURE_RESOURCE_ID" in self.enabled and (
+                        any(c.isdigit() or c == "-" for c in value) or len(value) >= 10):
+                    out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name", keep=self.allowed(value)))
+                continue
             if gate == "accountname=":  # a storage account name: a resource name, not a secret
-                out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name"))
-            else:
+                if "AZURE_RESOURCE_ID" in self.enabled:
+                    out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name"))
+            elif "SECRET" in self.enabled:
                 out.append(Span(vs, ve, "SECRET", gate))
 
     def _emails(self, text: str, out: list[Span]) -> None:
@@ -419,15 +423,6 @@ class Detector:
                 continue
             last_end = end
             out.append(Span(k, end, "AZURE_RESOURCE_ID", "name", keep=self.allowed(fm.group())))
-
-    def _typed_resources(self, text: str, out: list[Span]) -> None:
-        """A name right after a resource-type phrase: "storage account stcontoso01",
-        "key vault kv01", "server sql-01", "registry crcontoso"."""
-        for m in _RESOURCE_AFTER.finditer(text):
-            name = m.group("name")
-            if any(c.isdigit() or c == "-" for c in name) or len(name) >= 10:
-                out.append(Span(m.start("name"), m.end("name"), "AZURE_RESOURCE_ID", "name",
-                                keep=self.allowed(name)))
 
     def _guids(self, text: str, out: list[Span]) -> None:
         n = len(text)
@@ -685,11 +680,10 @@ _CAF_PREFIXES = frozenset(
 _STORAGE_NAME = re.compile(r"st[a-z]{6,20}\d{1,4}(?![\w-]|\.[a-z0-9])")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 _CAF_ANCHOR = re.compile(r"-[a-z0-9]+-")
-_RESOURCE_GATE = re.compile(r"ccount|ault|erver|egistry|luster|orkspace|atabase", re.IGNORECASE)
 _RESOURCE_AFTER = re.compile(
     r"(?i:storage\s+accounts?|account\s+name|key\s+vaults?|vault|(?:sql\s+)?server|database|"
     r"container\s+registry|registry|aks\s+cluster|cluster|workspace)[ \t]*[:=]?[ \t]*[\"'`]?"
-    r"(?P<name>[a-z][a-z0-9-]{2,62})(?![\w.-]*[\w.-]\.[a-z])(?=[\"'`]?(?:[\s,.;:)]|$))"
+    r"(?P<v>[a-z][a-z0-9-]{2,62})(?![\w.-]*[\w.-]\.[a-z])(?=[\"'`]?(?:[\s,.;:)]|$))"
 )
 _CAF_NAME = re.compile(r"[a-z]{2,6}-[a-z0-9]+(?:-[a-z0-9]+)+")
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
@@ -749,6 +743,8 @@ _KV_KEYS = (
 # secret itself is the group "v". The "==" rule is the exception: its gate ends the secret.
 _SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (_KV_KEYS, _kv(_KV_KEYS)),
+    ("storage account|account name|key vault|vault|server|database|registry|cluster|workspace",
+     _RESOURCE_AFTER),
     ("accountname=", re.compile(r"(?i:AccountName)=(?P<v>[a-z0-9]{3,24})(?=[;\s\"']|$)")),
     ("sig=", re.compile(r"sig=(?P<v>[A-Za-z0-9%+/=_-]{10,})")),
     ("bearer", re.compile(r"(?i:Bearer\s+)(?P<v>[A-Za-z0-9._~+/=-]{16,})")),
