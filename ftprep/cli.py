@@ -10,9 +10,12 @@ Exit codes: 0 ok, 1 the data failed (a check, the leak check, a refused upload),
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -112,6 +115,8 @@ def cli() -> None:
 @click.option("--suite", type=click.Path(dir_okay=False), default=None, help="A great-expectations suite (JSON) to run too.")
 @click.option("--suite-mode", type=click.Choice(["merge", "replace"]), default=None,
               help="Merge the --suite with the default suite, or replace it.")
+@click.option("--gx-data-docs", type=click.Path(file_okay=False), default=None,
+              help="Also build great-expectations Data Docs into DIR (they load assets from public CDNs).")
 @click.option("--n-epochs", type=int, default=None, help="Epochs for the cost estimate (default: the service heuristic).")
 @click.option("--price-per-million", type=float, default=None, help="Training price per 1M tokens for the estimate.")
 @click.option("--bom", is_flag=True, default=None, help="Write a UTF-8 BOM at the start of train/validation files.")
@@ -128,6 +133,7 @@ def cli() -> None:
 def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str | None,
             validation_fraction: float | None, seed: int | None, key_file: str | None,
             no_pseudonymize: bool, config_path: str | None, suite: str | None, suite_mode: str | None,
+            gx_data_docs: str | None,
             n_epochs: int | None, price_per_million: float | None, bom: bool | None,
             workers: int | None, template: str | None, sheet: str | None,
             record_start: str | None, force: bool, strict: bool, as_json: bool) -> None:
@@ -138,12 +144,16 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
     config, source = load_config(config_path)
     config = config.with_overrides(
         target=target, model=model, validation_fraction=validation_fraction, seed=seed,
-        suite=suite, suite_mode=suite_mode, n_epochs=n_epochs,
+        suite=suite, suite_mode=suite_mode, n_epochs=n_epochs, gx_data_docs=gx_data_docs,
         price_per_million=price_per_million, bom=bom or None, workers=workers,
         template=template, sheet=sheet, record_start=record_start,
         pseudonymize=False if no_pseudonymize else None,
     )
     key = None if not config.pseudonymize else _load_key(key_file, required=True, strict=strict)
+    if gx_data_docs:
+        from .checks import DATA_DOCS_WARNING
+
+        click.echo(f"ftprep: warning: {DATA_DOCS_WARNING}", err=True)
     report = run_prepare(inputs, outdir, config, key, force=force, config_source=source)
     if as_json:
         emit_json(report.summary())
@@ -309,8 +319,21 @@ def verify(outdir: str, as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+def _terminate(main_pid: int, signum: int, frame: Any) -> None:
+    """SIGTERM (kill, timeout, docker stop) cleans up like Ctrl-C in the main process; a
+    forked worker (which inherits this handler) just dies, as pool.terminate() expects."""
+    if os.getpid() != main_pid:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: one clear line and an exit code for every failure, never a traceback."""
+    if argv is None:  # the real program (not a test calling main(args) in-process)
+        with contextlib.suppress(ValueError):  # only possible in the main thread
+            signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
     try:
         rc = cli.main(args=list(argv) if argv is not None else None, prog_name="ftprep",
                       standalone_mode=False)

@@ -601,6 +601,10 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
         engine = ProcessEngine(ctx, limits, config.batch_size, workers)
     else:
         engine = SerialEngine(ctx, limits, config.batch_size)
+    from .checks import ChecksWorker
+
+    # great-expectations takes ~2 s to import: a helper process imports it while we stream.
+    checks_worker = ChecksWorker()
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
     rejected_by_reason: Tally[str] = Tally()
@@ -645,7 +649,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                     "no output was written"
                 )
             frame = collector.frame()
-            checks = _run_checks(frame, ctx, config)
+            checks = _run_checks(frame, ctx, config, checks_worker)
             with contextlib.suppress(FileNotFoundError):
                 (out / MANIFEST_NAME).unlink()  # never let an old manifest vouch for new files
             with contextlib.suppress(FileNotFoundError):
@@ -653,6 +657,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
             final = outputs.commit()
     finally:
         engine.close()
+        checks_worker.close()
     manifest = _build_manifest(
         files=inputs_meta, out=out, final=final, config=config, ctx=ctx, key=key,
         state=state, frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
@@ -724,15 +729,17 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     return {"ran": True, "passed": not hits, "hits": hits, "residual": dict(sorted(residual.items()))}
 
 
-def _run_checks(frame: Any, ctx: RunContext, config: PrepareConfig) -> dict[str, Any]:
-    from .checks import CheckSettings, run_checks
+def _run_checks(frame: Any, ctx: RunContext, config: PrepareConfig, worker: Any) -> dict[str, Any]:
+    from .checks import CheckSettings
 
-    report = run_checks(
+    report = worker.run_checks(
         frame,
         example_token_limit=ctx.model.example_token_limit,
         settings=CheckSettings.from_dict(dict(config.checks)),
         suite_path=config.suite,
         suite_mode=config.suite_mode,
+        epochs=config.n_epochs,
+        data_docs_dir=config.gx_data_docs,
     )
     result: dict[str, Any] = report.to_dict()
     result.pop("seconds", None)  # timings vary run to run: keep them out of the manifest
