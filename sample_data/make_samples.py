@@ -294,9 +294,11 @@ def phone_text(g: Gen, p: Phone) -> str:
 
 
 def public_ipv4(g: Gen) -> str:
+    # Not the documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24): ftprep keeps
+    # those by policy, and these addresses stand for real customer IPs.
     if g.chance(0.5):
-        net = g.pick(("192.0.2", "198.51.100", "203.0.113"))
-        return f"{net}.{g.rng.randrange(1, 255)}"
+        net = g.pick(("20.51", "40.112", "52.160"))
+        return f"{net}.{g.rng.randrange(256)}.{g.rng.randrange(1, 255)}"
     return g.fakers["en_US"].ipv4_public()
 
 
@@ -318,7 +320,7 @@ def ipv6(g: Gen) -> str:
     if kind == 2:
         return f"::ffff:{public_ipv4(g)}"
     groups = [f"{g.rng.randrange(65536):x}" for _ in range(2)]
-    return f"2001:db8:{groups[0]}:{groups[1]}::{g.rng.randrange(1, 4096):x}"
+    return f"2603:10a6:{groups[0]}:{groups[1]}::{g.rng.randrange(1, 4096):x}"
 
 
 def ip4(g: Gen, public: bool | None = None) -> str:
