@@ -1,6 +1,6 @@
 """Guessing what a file is: its format, text encoding and CSV delimiter.
 
-Every guess follows a fixed rule (documented in ``docs/ingest.md``) and is
+Every guess follows a fixed rule (documented in the README (section "Start from a table or logs")) and is
 reported, so a wrong one is visible and can be overridden.
 """
 

@@ -10,7 +10,7 @@ A template names its output ``kind`` (``chat``, ``completion`` or
 
 ``{col}`` is required (an empty cell rejects the row), ``{col?}`` is optional
 (an empty cell renders as its ``[defaults]`` entry, or as ""). See
-``docs/ingest.md`` for every key. Loading checks every key and names the bad
+the README (section "Start from a table or logs") for every key. Loading checks every key and names the bad
 one in a :class:`~ftprep.errors.ConfigError`.
 """
 

@@ -1,6 +1,6 @@
 """Turning one cell value into text, by one documented rule per type.
 
-The rules (see ``docs/ingest.md``, "How values are rendered"):
+The rules (see the README (section "Start from a table or logs"), "How values are rendered"):
 
 ========================  ==============================================
 value                     rendered as
