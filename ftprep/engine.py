@@ -19,6 +19,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -156,6 +158,9 @@ def _worker_init(ctx: RunContext, limits: ReadLimits) -> None:
     # Ctrl-C reaches the whole process group: the main process stops the pool, so a
     # worker must not die mid-task with its own KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A main process killed outright (SIGKILL, OOM killer) cannot stop its pool: a worker
+    # notices it was orphaned and exits instead of waiting for tasks forever.
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _WORKER["ctx"] = ctx
     _WORKER["limits"] = limits
     pz = ctx.pseudonymizer
@@ -166,6 +171,13 @@ def _worker_run(source: str, lines: list[RawLine]) -> tuple[list[Processed], Pse
     items = _process_raw(_WORKER["ctx"], source, lines, _WORKER["limits"])
     drain = _WORKER["drain"]
     return _strip(items), (drain.take() if drain is not None else None)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 class ProcessEngine:
