@@ -513,3 +513,78 @@ def _safe_scalar(v: Any) -> str:
     if isinstance(v, bool) or (isinstance(v, (int, float)) and abs(v) < 1000):
         return json.dumps(v)
     return ""
+
+
+# --- dataset-level advice for prompt-completion data ---------------------------
+
+# The checks of OpenAI's retired `prepare_data` tool (openai-python 0.x,
+# openai/validators.py), kept as warnings: they describe what made legacy
+# completion fine-tunes work, not service rules.
+MIN_COMPLETION_EXAMPLES = 100
+COMMON_SHARE = 0.9
+UPPER_SHARE = 0.5
+_TAIL = 32
+
+
+def completion_features(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-example features for :class:`CompletionAdvice` (kept in ``Record.stats``)."""
+    p, c = obj.get("prompt"), obj.get("completion")
+    prompt = p if isinstance(p, str) else ""
+    completion = c if isinstance(c, str) else ""
+    letters = [ch for ch in completion if ch.isalpha()]
+    upper = sum(1 for ch in letters if ch.isupper())
+    return {
+        "prompt_tail": prompt[-_TAIL:],
+        "completion_tail": completion[-_TAIL:],
+        "completion_leading_space": completion[:1].isspace(),
+        "completion_upper": bool(letters) and upper / len(letters) > UPPER_SHARE,
+    }
+
+
+def _common_suffix(a: str | None, b: str) -> str:
+    if a is None:
+        return b
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return a[len(a) - n:]
+
+
+@dataclass
+class CompletionAdvice:
+    """Accumulates completion features in the main process; reports counts, never text."""
+
+    examples: int = 0
+    leading_space: int = 0
+    upper: int = 0
+    prompt_suffix: str | None = None
+    completion_suffix: str | None = None
+
+    def add(self, features: Mapping[str, Any]) -> None:
+        if "prompt_tail" not in features:
+            return
+        self.examples += 1
+        self.leading_space += bool(features["completion_leading_space"])
+        self.upper += bool(features["completion_upper"])
+        self.prompt_suffix = _common_suffix(self.prompt_suffix, features["prompt_tail"])
+        self.completion_suffix = _common_suffix(self.completion_suffix, features["completion_tail"])
+
+    def warnings(self) -> list[str]:
+        n = self.examples
+        if n == 0:
+            return []
+        out: list[str] = []
+        if n < MIN_COMPLETION_EXAMPLES:
+            out.append(f"prompt-completion: {n} examples; at least {MIN_COMPLETION_EXAMPLES} are recommended")
+        if not self.prompt_suffix:
+            out.append("prompt-completion: the prompts share no common ending; end every prompt "
+                       "with the same separator (e.g. ' ->')")
+        if not self.completion_suffix:
+            out.append("prompt-completion: the completions share no common ending; end every "
+                       "completion with the same stop sequence")
+        if self.leading_space / n < COMMON_SHARE:
+            out.append(f"prompt-completion: {1 - self.leading_space / n:.0%} of completions do not "
+                       "start with a space or newline")
+        if self.upper / n > UPPER_SHARE:
+            out.append(f"prompt-completion: {self.upper / n:.0%} of completions are mostly upper case")
+        return out

@@ -123,3 +123,20 @@ def test_messages_never_quote_data_values() -> None:
     rec = check(ex)
     assert rec.findings
     assert all(secret not in f.message for f in rec.findings)
+
+
+def test_completion_advice_follows_the_legacy_prepare_data_checks() -> None:
+    from ftprep.validate import CompletionAdvice, completion_features
+
+    good = CompletionAdvice()
+    for i in range(120):
+        good.add(completion_features({"prompt": f"ticket {i} ->", "completion": f" answer {i} END"}))
+    assert good.warnings() == []
+    bad = CompletionAdvice()
+    for i in range(20):
+        bad.add(completion_features({"prompt": f"ticket {i}" + "?" * (i % 3),
+                                     "completion": f"ANSWER NUMBER {i}" + "." * (i % 4)}))
+    text = " ".join(bad.warnings())
+    assert "20 examples" in text and "prompts share no" in text and "completions share no" in text
+    assert "do not start with a space" in text and "mostly upper case" in text
+    assert "ticket" not in text and "ANSWER" not in text
