@@ -44,7 +44,13 @@ from .records import Record, Severity, Split
 from .split import assign, content_hash
 from .stats import StatsCollector, example_features
 from .tokens import Counter, ModelInfo, count_example, estimate_cost, resolve_model, summarize
-from .validate import ValidationPolicy, Validator, normalize_preference_keys
+from .validate import (
+    CompletionAdvice,
+    ValidationPolicy,
+    Validator,
+    completion_features,
+    normalize_preference_keys,
+)
 
 try:  # POSIX: the lock is an flock, released by the kernel when its process dies
     import fcntl
@@ -163,6 +169,8 @@ class BatchProcessor:
                 rec.changed = True
         tokens = count_example(ctx.counter, obj, rec.format or "chat")
         rec.stats.update(example_features(obj, rec.format))
+        if rec.format == "completion":
+            rec.stats.update(completion_features(obj))
         rec.stats.update(total_tokens=tokens.total, trained_tokens=tokens.trained,
                          largest_message_tokens=tokens.largest_message,
                          over_limit=tokens.total > ctx.model.example_token_limit)
@@ -607,6 +615,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     checks_worker = ChecksWorker()
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
+    advice = CompletionAdvice()
     rejected_by_reason: Tally[str] = Tally()
     warnings_by_code: Tally[str] = Tally()
     problems: list[dict[str, Any]] = []
@@ -628,6 +637,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                         for f in rec.findings:
                             if f.severity is Severity.WARNING:
                                 warnings_by_code[f.code] += 1
+                        if rec.split is not Split.REJECTED:
+                            advice.add(rec.stats)
                         if rec.split is Split.REJECTED:
                             codes = rec.error_codes or sorted({f.code for f in rec.findings})
                             rejected_by_reason.update(codes)
@@ -663,6 +674,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
         state=state, frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
         warnings_by_code=warnings_by_code, problems=problems,
     )
+    manifest["dataset_warnings"] = advice.warnings()
     try:
         report_path = _write_report(out, manifest, frame)
         if report_path is not None:
@@ -672,7 +684,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
         raise OutputError(f"{exc}; the new train/validation/rejected files are in place but no "
                           "manifest vouches for them: fix the cause and rerun") from None
     fsync_dir(out)
-    warnings = []
+    warnings = list(manifest["dataset_warnings"])
     if ctx.model.retired_on_azure and config.target == "azure":
         warnings.append(f"{ctx.model.name} fine-tuning was retired on Azure OpenAI on "
                         f"{ctx.model.retired_on_azure}")
