@@ -4,6 +4,7 @@ a second, worker pool included, leaving no temporary files and no lock."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -41,12 +42,31 @@ def wait_for(predicate, timeout: float) -> None:
         time.sleep(0.02)
 
 
+def group_members(pgid: int, running_only: bool = True) -> list[str]:
+    """Command lines of the processes in a process group (zombies left out: in a container
+    nobody may reap them, but they hold nothing)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) != pgid or (running_only and fields[0] == "Z"):
+                continue
+            found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return bool(group_members(pgid))
+
+
+def run_processes_alive(pgid: int) -> bool:
+    """The run's own processes (main and forked workers share its command line)."""
+    return any(" prepare " in cmd for cmd in group_members(pgid))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -78,3 +98,45 @@ def test_second_run_is_locked_out_and_ctrl_c_stops_cleanly(tmp_path: Path, worke
     assert took < 1.0, f"took {took:.2f} s to stop"
     assert "Traceback" not in stderr and stderr.strip().endswith("ftprep: interrupted"), stderr
     assert sorted(p.name for p in out.iterdir()) == [], "no temp files, no lock, no outputs"
+
+
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
+    src = big_input(tmp_path / "in.jsonl", 40_000)
+    out = tmp_path / "out"
+    proc = start(["prepare", str(src), "-o", str(out), "--no-pseudonymize", "--workers", "2"])
+    try:
+        wait_for(lambda: out.is_dir() and any(".tmp-" in p.name for p in out.iterdir()), 60)
+        proc.terminate()  # SIGTERM to the main process only (kill, timeout, docker stop)
+        code = proc.wait(timeout=10)
+        wait_for(lambda: not group_alive(proc.pid), 5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert code == 130 and "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_sigkill_of_the_main_process_leaves_no_orphans_and_next_run_recovers(tmp_path: Path) -> None:
+    src = big_input(tmp_path / "in.jsonl", 40_000)
+    out = tmp_path / "out"
+    proc = start(["prepare", str(src), "-o", str(out), "--no-pseudonymize", "--workers", "2"])
+    try:
+        wait_for(lambda: out.is_dir() and any(".tmp-" in p.name for p in out.iterdir()), 60)
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only: its workers are orphaned
+        proc.wait(timeout=10)
+        wait_for(lambda: not run_processes_alive(proc.pid), 5)  # the workers noticed and exited
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # anything else left in the group
+        proc.wait()
+    left = sorted(p.name for p in out.iterdir())
+    assert LOCK_NAME in left and any(".tmp-" in n for n in left) and "manifest.json" not in left
+    small = big_input(tmp_path / "small.jsonl", 300)
+    again = subprocess.run([sys.executable, "-m", "ftprep", "prepare", str(small), "-o", str(out),
+                            "--no-pseudonymize", "--workers", "1"],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "took over a stale .ftprep.lock" in again.stderr and "temporary file(s)" in again.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rejected.jsonl",
+                                                     "report.html", "train.jsonl", "validation.jsonl"]
