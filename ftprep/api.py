@@ -182,3 +182,28 @@ def check_files(inputs: Sequence[str | os.PathLike[str]], config: Any = None,
     with tempfile.TemporaryDirectory(prefix="ftprep-check-") as tmp:
         report = prepare(inputs, os.path.join(tmp, "out"), cfg, key)
     return ChecksReport.from_dict(report.manifest["checks"])
+
+
+def sample_mapping(inputs: Sequence[str | os.PathLike[str]], key: bytes, config: Any = None,
+                   n: int = 10) -> list[tuple[str, str, str]]:
+    """The first ``n`` (entity type, original, fake) replacements in the inputs.
+
+    It returns ORIGINAL values: for an explicit ``--show-mapping`` on a terminal or a notebook
+    cell the user asked for — never log or write them.
+    """
+    from .pseudonymize import PseudonymizeConfig, Pseudonymizer
+
+    options = dict(config.pseudonymize_options) if config is not None else {}
+    pz = Pseudonymizer(key, PseudonymizeConfig.from_dict(options))
+    out: list[tuple[str, str, str]] = []
+    for batch in load(inputs):
+        for rec in batch:
+            if rec.obj is None:
+                continue
+            _, traced = pz.trace(rec.obj)
+            for original, replacements in traced.items():
+                for r in replacements:
+                    out.append((r.etype, original[r.start:r.end], r.fake))
+                    if len(out) >= n:
+                        return out
+    return out

@@ -117,6 +117,10 @@ def cli() -> None:
               help="Merge the --suite with the default suite, or replace it.")
 @click.option("--gx-data-docs", type=click.Path(file_okay=False), default=None,
               help="Also build great-expectations Data Docs into DIR (they load assets from public CDNs).")
+@click.option("--vault", type=click.Path(dir_okay=False), default=None,
+              help="Record fake -> original in this encrypted vault (outside -o) for `ftprep reidentify`.")
+@click.option("--show-mapping", type=int, default=0, metavar="N",
+              help="Print N sample original -> fake pairs to the terminal (never to a file or pipe).")
 @click.option("--n-epochs", type=int, default=None, help="Epochs for the cost estimate (default: the service heuristic).")
 @click.option("--price-per-million", type=float, default=None, help="Training price per 1M tokens for the estimate.")
 @click.option("--bom", is_flag=True, default=None, help="Write a UTF-8 BOM at the start of train/validation files.")
@@ -133,7 +137,7 @@ def cli() -> None:
 def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str | None,
             validation_fraction: float | None, seed: int | None, key_file: str | None,
             no_pseudonymize: bool, config_path: str | None, suite: str | None, suite_mode: str | None,
-            gx_data_docs: str | None,
+            gx_data_docs: str | None, vault: str | None, show_mapping: int,
             n_epochs: int | None, price_per_million: float | None, bom: bool | None,
             workers: int | None, template: str | None, sheet: str | None,
             record_start: str | None, force: bool, strict: bool, as_json: bool) -> None:
@@ -144,7 +148,7 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
     config, source = load_config(config_path)
     config = config.with_overrides(
         target=target, model=model, validation_fraction=validation_fraction, seed=seed,
-        suite=suite, suite_mode=suite_mode, n_epochs=n_epochs, gx_data_docs=gx_data_docs,
+        suite=suite, suite_mode=suite_mode, n_epochs=n_epochs, gx_data_docs=gx_data_docs, vault=vault,
         price_per_million=price_per_million, bom=bom or None, workers=workers,
         template=template, sheet=sheet, record_start=record_start,
         pseudonymize=False if no_pseudonymize else None,
@@ -161,7 +165,21 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
         click.echo(render_prepare(report.summary(), report.seconds))
     for warning in report.warnings:
         click.echo(f"ftprep: warning: {warning}", err=True)
+    if show_mapping > 0 and key is not None:
+        _show_mapping(inputs, config, key, show_mapping)
     sys.exit(report.exit_code)
+
+
+def _show_mapping(inputs: Sequence[str], config: Any, key: bytes, n: int) -> None:
+    """Originals are shown only on an interactive terminal, and only when asked."""
+    if not sys.stdout.isatty():
+        click.echo("ftprep: --show-mapping prints only to a terminal; nothing shown", err=True)
+        return
+    from .api import sample_mapping
+
+    click.echo(f"sample mapping (first {n} replacements; originals shown on this terminal only):")
+    for etype, original, fake in sample_mapping(inputs, key, config, n):
+        click.echo(f"  {etype:<18} {original} -> {fake}")
 
 
 def render_prepare(s: dict[str, Any], seconds: float) -> str:
@@ -300,6 +318,30 @@ def lookup(value: str, entity_type: str | None, key_file: str | None) -> None:
         click.echo(pz.lookup(entity_type, value))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--vault", "vault_path", required=True, type=click.Path(dir_okay=False),
+              help="The vault written by `prepare --vault`.")
+@click.option("--key-file", type=click.Path(dir_okay=False), envvar="FTPREP_KEY_FILE", default=None,
+              help="The key the vault was written with (else FTPREP_KEY).")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the re-identified text (never over FILE).")
+def reidentify(file: str, vault_path: str, key_file: str | None, out: str) -> None:
+    """Map pseudonyms in FILE (e.g. a fine-tuned model's output) back to the originals."""
+    from .pseudonymize.vault import Vault, reidentify_file
+
+    if os.path.exists(out) and os.path.samefile(out, file):
+        raise click.UsageError("the output must not be the input file")
+    if not os.path.exists(vault_path):
+        raise click.UsageError(f"{vault_path}: no such vault")
+    key = _load_key(key_file, required=True)
+    assert key is not None
+    with Vault(vault_path, key) as vault:
+        lines = reidentify_file(file, vault, out)
+    click.echo(f"wrote {lines} re-identified line(s) to {out}; it holds original identifiers: "
+               "keep it inside your organization")
 
 
 @cli.command()

@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TARGETS = ("azure", "openai")
-EXECUTION_SETTINGS = ("workers", "batch_size", "gx_data_docs")
+EXECUTION_SETTINGS = ("workers", "batch_size", "gx_data_docs", "vault")
 SECRET_KEYS = frozenset({"key", "secret", "api_key", "password", "token"})
 
 
@@ -51,6 +51,7 @@ class PrepareConfig:
     suite: str | None = None
     suite_mode: str = "merge"
     gx_data_docs: str | None = None
+    vault: str | None = None
     pseudonymize_options: Mapping[str, Any] = field(default_factory=dict)
     checks: Mapping[str, Any] = field(default_factory=dict)
 

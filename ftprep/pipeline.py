@@ -123,7 +123,8 @@ class RunContext:
                 )
             from .pseudonymize import PseudonymizeConfig, Pseudonymizer
 
-            pz = Pseudonymizer(key, PseudonymizeConfig.from_dict(dict(config.pseudonymize_options)))
+            pz = Pseudonymizer(key, PseudonymizeConfig.from_dict(dict(config.pseudonymize_options)),
+                               record_mapping=config.vault is not None)
         return cls(
             config=config,
             model=model,
@@ -581,6 +582,8 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
     if config.template is None:
         ctx.validator.format = detect_run_format(files, ctx, limits)
         workers = config.workers if config.workers > 0 else _default_workers()
+        if config.vault is not None:
+            workers = 1  # the vault is filled from this process's pseudonymizer
     else:
         from .ingest import load_template
 
@@ -613,6 +616,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
 
     # great-expectations takes ~2 s to import: a helper process imports it while we stream.
     checks_worker = ChecksWorker()
+    vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
     advice = CompletionAdvice()
@@ -627,6 +631,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                 meta = input_summary(path)
                 lines = 0
                 for items in _process_input(engine, path, config):
+                    if vault is not None and ctx.pseudonymizer is not None:
+                        vault.put_many(ctx.pseudonymizer.drain_mapping())
                     lines += len(items)
                     for item in items:
                         rec = item.record
@@ -669,6 +675,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     finally:
         engine.close()
         checks_worker.close()
+        if vault is not None:
+            vault.close()
     manifest = _build_manifest(
         files=inputs_meta, out=out, final=final, config=config, ctx=ctx, key=key,
         state=state, frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
@@ -707,6 +715,16 @@ def _process_input(engine: Any, path: str, config: PrepareConfig) -> Iterator[li
         yield from engine.process_records(iter(conversion))
     finally:
         conversion.close()
+
+
+def _open_vault(config: PrepareConfig, key: bytes | None, out: Path) -> Any:
+    """The optional re-identification vault (fake -> original, encrypted); never in ``out``."""
+    if config.vault is None or key is None:
+        return None
+    from .pseudonymize.vault import Vault, check_vault_location
+
+    check_vault_location(config.vault, out)
+    return Vault(config.vault, key)
 
 
 def _needs_serial(state: Any) -> bool:

@@ -98,3 +98,29 @@ def test_lookup_is_stable_and_keyed(tmp_path: Path, key_file: Path) -> None:
     other.write_text("a-completely-different-key-value-1234\n")
     c = run(["lookup", "jane.doe@contoso.com", "--type", "EMAIL", "--key-file", str(other)])
     assert c[1] != a[1]
+
+
+def test_vault_round_trip_through_the_cli(tmp_path: Path, key_file: Path) -> None:
+    rows = [chat(user=f"I am Jane Doe, mail jane.doe{i}@contoso.com") for i in range(12)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    vault = tmp_path / "vault.db"
+    code, _, err = run(["prepare", str(src), "-o", str(tmp_path / "o"), "--key-file", str(key_file),
+                        "--vault", str(vault)])
+    assert code == 0, err
+    assert "contoso" not in (tmp_path / "o" / "train.jsonl").read_text()
+    assert b"contoso" not in vault.read_bytes()  # values are encrypted at rest
+    back = tmp_path / "back.jsonl"
+    code, _, err = run(["reidentify", str(tmp_path / "o" / "train.jsonl"), "--vault", str(vault),
+                        "--key-file", str(key_file), "-o", str(back)])
+    assert code == 0, err
+    assert "jane.doe" in back.read_text() and "contoso.com" in back.read_text()
+    code, _, err = run(["prepare", str(src), "-o", str(tmp_path / "o2"), "--key-file", str(key_file),
+                        "--vault", str(tmp_path / "o2" / "v.db")])
+    assert code == 2 and "inside the output directory" in err
+
+
+def test_show_mapping_refuses_a_pipe(tmp_path: Path, key_file: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [chat(user=f"mail u{i}@contoso.com") for i in range(12)])
+    code, out, err = run(["prepare", str(src), "-o", str(tmp_path / "o"), "--key-file", str(key_file),
+                          "--show-mapping", "3"])
+    assert code == 0 and "only to a terminal" in err and "contoso" not in out + err
