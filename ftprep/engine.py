@@ -4,87 +4,262 @@ Both engines feed the same :class:`~ftprep.pipeline.BatchProcessor` and yield
 batches of results in input order, so ``--workers N`` writes byte-identical
 outputs to ``--workers 1``. Workers read nothing themselves: the main process
 reads raw lines, workers parse, validate, pseudonymize and count, and each batch
-comes back with the pseudonymizer's state *delta* (report, originals, fakes,
-fake -> original-id pairs) for the main process to merge.
+comes back with the pseudonymizer's state *delta* (report counts, distinct ids,
+hashed originals and fakes, fake -> original-id pairs) for the main process to merge.
 
 A keyed fake is a pure function of (key, type, value), so workers agree without
-sharing state. Only injectivity needs the whole run: when merged pairs show two
-originals with one fake, or a worker had to re-draw a fake, the parallel result
-could differ from the serial one, and the run is redone serially
-(:class:`NeedsSerialRun`).
+sharing state. Only injectivity needs the whole run: when a worker had to re-draw a
+fake (or met an original that an earlier fake equals), or merged pairs show two
+originals with one fake, the parallel result could differ from the serial one, and
+the run is redone serially (:class:`NeedsSerialRun`). A worker's re-draw stops the
+parallel run at once, so little work is lost.
+
+Memory: what the main process keeps grows only with distinct values, and compactly:
+distinct ids and pairs as 64-bit integers in sorted numpy arrays, originals and fakes
+as hashes (:class:`ftprep.leak_pass.LeakIndex`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .io import DEFAULT_MAX_LINE_BYTES, ReadLimits, iter_lines, parse_record
+from .leak_pass import LeakDelta, LeakIndex, encode, full_hash
 from .records import Record
 
 if TYPE_CHECKING:
     from .pipeline import Processed, RunContext
 
 RawLine = tuple[int, bytes]
+_COMPACT_EVERY = 1 << 18  # pending ids / pairs before a merge into the sorted arrays
 
 
 class NeedsSerialRun(Exception):
     """A parallel run found a cross-worker fake collision; redo it serially."""
 
 
+def _np() -> Any:
+    import numpy as np
+
+    return np
+
+
+class _SortedIds:
+    """A growing set of 64-bit integers: a sorted unique array plus pending chunks."""
+
+    def __init__(self) -> None:
+        self._values = _np().zeros(0, _np().uint64)
+        self._pending: list[Any] = []
+        self._pending_n = 0
+
+    def add(self, values: Any) -> None:
+        if len(values):
+            self._pending.append(values)
+            self._pending_n += len(values)
+            if self._pending_n >= _COMPACT_EVERY:
+                self._compact()
+
+    def _compact(self) -> None:
+        if self._pending:
+            np = _np()
+            self._values = np.unique(np.concatenate([self._values, *self._pending]))
+            self._pending, self._pending_n = [], 0
+
+    def __len__(self) -> int:
+        self._compact()
+        return len(self._values)
+
+
 @dataclass
-class PseudoState:
-    """What a pseudonymizer accumulated over some batches; merges by union."""
+class ReportDelta:
+    """A pseudonymizer report with its distinct-id sets as uint64 arrays (cheap to send)."""
 
-    report: Any = None
-    originals: dict[str, set[str]] = field(default_factory=dict)
-    fakes: dict[str, set[str]] = field(default_factory=dict)
+    report: Any
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls, report: Any) -> ReportDelta:
+        np = _np()
+        ids = {etype: np.fromiter(values, dtype=np.uint64, count=len(values))
+               for etype, values in report.distinct_ids.items()}
+        report.distinct_ids = {}
+        return cls(report, ids)
+
+
+class ReportTotals:
+    """Sums report deltas in place; distinct counts are unions of id arrays, as
+    ``PseudonymizeReport.merge`` has them, without keeping Python sets."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, int] = {}
+        self.tallies: dict[str, dict[str, int]] = {}
+        self.occurrences: dict[str, int] = {}
+        self.distinct_without_ids: dict[str, int] = {}
+        self.ids: dict[str, _SortedIds] = {}
+        self.any = False
+
+    def add(self, delta: ReportDelta) -> None:
+        self.any = True
+        report = delta.report
+        for f in dataclasses.fields(report):
+            value = getattr(report, f.name)
+            if f.name in ("entities", "distinct_ids"):
+                continue
+            if isinstance(value, int):
+                self.counters[f.name] = self.counters.get(f.name, 0) + value
+            elif isinstance(value, Mapping):
+                tally = self.tallies.setdefault(f.name, {})
+                for k, n in value.items():
+                    tally[k] = tally.get(k, 0) + n
+        for etype, count in report.entities.items():
+            self.occurrences[etype] = self.occurrences.get(etype, 0) + count.occurrences
+            if etype not in delta.ids:
+                self.distinct_without_ids[etype] = max(self.distinct_without_ids.get(etype, 0),
+                                                       count.distinct)
+        for etype, values in delta.ids.items():
+            self.ids.setdefault(etype, _SortedIds()).add(values)
+
+    @property
+    def redraws(self) -> int:
+        return self.counters.get("redraws", 0)
+
+    @property
+    def collisions(self) -> int:
+        return self.counters.get("collisions", 0)
+
+    def report(self) -> Any:
+        """The merged ``PseudonymizeReport`` (distinct ids are not carried over)."""
+        if not self.any:
+            return None
+        from .pseudonymize import EntityCount, PseudonymizeReport
+
+        out = PseudonymizeReport()
+        for name, count in self.counters.items():
+            setattr(out, name, count)
+        for name, tally in self.tallies.items():
+            setattr(out, name, dict(tally))
+        for etype in sorted(self.occurrences):
+            ids = self.ids.get(etype)
+            distinct = len(ids) if ids is not None and len(ids) else \
+                self.distinct_without_ids.get(etype, 0)
+            out.entities[etype] = EntityCount(self.occurrences[etype], distinct)
+        return out
+
+
+class PairLog:
+    """Fake -> original-id pairs from worker processes, as (hash of namespace and fake,
+    id) uint64 pairs; ``conflicts`` counts fakes given to two different originals."""
+
+    def __init__(self) -> None:
+        np = _np()
+        self._fakes = np.zeros(0, np.uint64)
+        self._oids = np.zeros(0, np.uint64)
+        self._pending: list[tuple[Any, Any]] = []
+        self._pending_n = 0
+        self._conflicts = 0
+
+    def add(self, pairs: Mapping[str, Mapping[str, int]]) -> None:
+        np = _np()
+        fakes = [full_hash(f"{ns}\x1f{fake}") for ns, d in pairs.items() for fake in d]
+        if not fakes:
+            return
+        oids = [oid for d in pairs.values() for oid in d.values()]
+        self._pending.append((np.array(fakes, np.uint64), np.array(oids, np.uint64)))
+        self._pending_n += len(fakes)
+        if self._pending_n >= _COMPACT_EVERY:
+            self._compact()
+
+    def _compact(self) -> None:
+        np = _np()
+        if not self._pending:
+            return
+        fakes = np.concatenate([self._fakes, *(f for f, _ in self._pending)])
+        oids = np.concatenate([self._oids, *(o for _, o in self._pending)])
+        self._pending, self._pending_n = [], 0
+        order = np.lexsort((oids, fakes))
+        fakes, oids = fakes[order], oids[order]
+        keep = np.ones(len(fakes), dtype=bool)
+        keep[1:] = (fakes[1:] != fakes[:-1]) | (oids[1:] != oids[:-1])
+        self._fakes, self._oids = fakes[keep], oids[keep]
+        self._conflicts = int(np.count_nonzero(self._fakes[1:] == self._fakes[:-1]))
+
+    @property
+    def conflicts(self) -> int:
+        self._compact()
+        return self._conflicts
+
+
+@dataclass
+class StateDelta:
+    """What a pseudonymizer accumulated over some batches, ready to merge."""
+
+    report: ReportDelta
+    leak: LeakDelta
     pairs: dict[str, dict[str, int]] = field(default_factory=dict)
-    conflicts: int = 0
 
-    def merge(self, other: PseudoState) -> None:
-        if other.report is not None:
-            self.report = other.report if self.report is None else self.report.merge(other.report)
-        for target, source in ((self.originals, other.originals), (self.fakes, other.fakes)):
-            for etype, values in source.items():
-                target.setdefault(etype, set()).update(values)
-        for ns, pairs in other.pairs.items():
-            mine = self.pairs.setdefault(ns, {})
-            for fake, oid in pairs.items():
-                known = mine.setdefault(fake, oid)
-                if known != oid:
-                    self.conflicts += 1
+
+class PseudoState:
+    """The merged state of a run: report totals, the leak index and (for parallel runs)
+    the fake -> original pairs. ``report`` and ``conflicts`` are what the pipeline reads."""
+
+    def __init__(self) -> None:
+        self.totals = ReportTotals()
+        self.leak = LeakIndex()
+        self.pairs = PairLog()
+
+    def merge(self, delta: StateDelta) -> None:
+        self.totals.add(delta.report)
+        self.leak.add(delta.leak)
+        if delta.pairs:
+            self.pairs.add(delta.pairs)
+
+    @property
+    def report(self) -> Any:
+        return self.totals.report()
+
+    @property
+    def conflicts(self) -> int:
+        return self.pairs.conflicts
 
 
 class _Drain:
     """Takes the state a pseudonymizer accumulated since the last call (its delta)."""
 
-    def __init__(self, pz: Any) -> None:
+    def __init__(self, pz: Any, pairs: bool) -> None:
         self.pz = pz
+        self.pairs = pairs
         self.pairs_seen: dict[str, int] = {}
 
-    def take(self) -> PseudoState:
+    def take(self) -> StateDelta:
         from .pseudonymize import PseudonymizeReport
 
         pz = self.pz
-        state = PseudoState(report=pz._report, originals=pz._originals, fakes=pz._fakes)
+        report, originals, fakes = pz._report, pz._originals, pz._fakes
         pz._report = PseudonymizeReport()
         pz._originals = {}
         pz._fakes = {}
-        for ns, owners in pz._owners.items():
-            start = self.pairs_seen.get(ns, 0)
-            if len(owners) > start:
-                items = list(owners.items())[start:]
-                state.pairs[ns] = dict(items)
-                self.pairs_seen[ns] = len(owners)
-        return state
+        cfg = pz.config
+        delta = StateDelta(ReportDelta.take(report),
+                           encode(originals, fakes, cfg.leak_min_length, cfg.secret_marker))
+        if self.pairs:
+            for ns, owners in pz._owners.items():
+                new = len(owners) - self.pairs_seen.get(ns, 0)
+                if new > 0:  # dicts keep insertion order: the new pairs are the last ones
+                    items = list(islice(reversed(owners.items()), new))
+                    items.reverse()
+                    delta.pairs[ns] = dict(items)
+                    self.pairs_seen[ns] = len(owners)
+        return delta
 
 
 def _strip(items: list[Processed]) -> list[Processed]:
@@ -125,7 +300,7 @@ class SerialEngine:
         self.limits = limits
         self.batch_size = batch_size
         self.state = PseudoState()
-        self._drain = _Drain(ctx.pseudonymizer) if ctx.pseudonymizer is not None else None
+        self._drain = _Drain(ctx.pseudonymizer, pairs=False) if ctx.pseudonymizer is not None else None
 
     def process_file(self, path: str) -> Iterator[list[Processed]]:
         for lines in iter_raw_batches(path, self.batch_size, self.limits.max_line_bytes):
@@ -164,10 +339,10 @@ def _worker_init(ctx: RunContext, limits: ReadLimits) -> None:
     _WORKER["ctx"] = ctx
     _WORKER["limits"] = limits
     pz = ctx.pseudonymizer
-    _WORKER["drain"] = _Drain(pz) if pz is not None else None
+    _WORKER["drain"] = _Drain(pz, pairs=True) if pz is not None else None
 
 
-def _worker_run(source: str, lines: list[RawLine]) -> tuple[list[Processed], PseudoState | None]:
+def _worker_run(source: str, lines: list[RawLine]) -> tuple[list[Processed], StateDelta | None]:
     items = _process_raw(_WORKER["ctx"], source, lines, _WORKER["limits"])
     drain = _WORKER["drain"]
     return _strip(items), (drain.take() if drain is not None else None)
@@ -194,9 +369,13 @@ class ProcessEngine:
     def process_file(self, path: str) -> Iterator[list[Processed]]:
         tasks = ((path, lines) for lines in iter_raw_batches(path, self.batch_size,
                                                               self.max_line_bytes))
-        for items, state in ordered_map(self.pool, _worker_run, tasks, self.in_flight):
-            if state is not None:
-                self.state.merge(state)
+        for items, delta in ordered_map(self.pool, _worker_run, tasks, self.in_flight):
+            if delta is not None:
+                report = delta.report.report
+                if report.redraws or report.collisions:
+                    # a decision that depended on what other workers saw: stop now
+                    raise NeedsSerialRun()
+                self.state.merge(delta)
             yield items
 
     def close(self) -> None:

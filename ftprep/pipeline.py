@@ -749,7 +749,7 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
 
     hits, residual_rows = scan_outputs(
         {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()},
-        state.originals, state.fakes, ctx.pseudonymizer.config, workers,
+        state.leak, ctx.pseudonymizer.config, workers,
     )
     residual: Tally[str] = Tally()
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}

@@ -1,0 +1,114 @@
+"""Compact merged state of the engines, and the parallel engine against the serial one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import orjson
+from helpers import SAMPLE, write_jsonl
+
+from ftprep.config import PrepareConfig
+from ftprep.engine import (
+    PairLog,
+    ProcessEngine,
+    ReportDelta,
+    ReportTotals,
+    SerialEngine,
+    _Drain,
+)
+from ftprep.io import ReadLimits
+from ftprep.pipeline import RunContext
+from ftprep.pseudonymize import EntityCount, Pseudonymizer, PseudonymizeReport
+
+KEY = b"0123456789abcdef0123456789abcdef-test-key"
+
+
+def _report(seed: int) -> PseudonymizeReport:
+    rng = np.random.default_rng(seed)
+    rep = PseudonymizeReport(redacted_secrets=seed, values_changed=2 * seed, redraws=seed % 2,
+                             collisions=seed % 3, guid_contexts={"tenant": seed, f"k{seed}": 1})
+    for etype in ("EMAIL", "GUID"):
+        ids = {int(x) for x in rng.integers(0, 50, size=20, dtype=np.uint64)}
+        rep.distinct_ids[etype] = ids
+        rep.entities[etype] = EntityCount(occurrences=30 + seed, distinct=len(ids))
+    rep.entities["SECRET"] = EntityCount(occurrences=seed, distinct=0)
+    return rep
+
+
+def test_report_totals_equal_the_report_merge() -> None:
+    reports = [_report(i) for i in range(1, 6)]
+    expected = PseudonymizeReport()
+    for rep in reports:
+        expected = expected.merge(rep)
+    totals = ReportTotals()
+    for rep in [_report(i) for i in range(1, 6)]:
+        totals.add(ReportDelta.take(rep))
+    assert totals.report().to_dict() == expected.to_dict()
+    assert ReportTotals().report() is None
+
+
+def test_pair_log_counts_fakes_with_two_originals() -> None:
+    log = PairLog()
+    log.add({"FIRST": {"anna": 1, "ben": 2}})
+    log.add({"FIRST": {"anna": 1}, "LAST": {"anna": 3}})  # same pair again; another namespace
+    assert log.conflicts == 0
+    log.add({"FIRST": {"ben": 9}})
+    assert log.conflicts == 1
+
+
+def test_drain_takes_only_new_pairs() -> None:
+    pz = Pseudonymizer(KEY)
+    drain = _Drain(pz, pairs=True)
+    pz.transform({"messages": [{"role": "user", "content": "mail jane.doe@contoso.com, 10.0.0.1"}]})
+    first = drain.take()
+    pz.transform({"messages": [{"role": "user", "content": "mail john.roe@fabrikam.com"}]})
+    second = drain.take()
+    seen = {(ns, fake) for ns, d in first.pairs.items() for fake in d}
+    again = {(ns, fake) for ns, d in second.pairs.items() for fake in d}
+    assert seen and again and not seen & again
+    assert {ns: {**first.pairs.get(ns, {}), **second.pairs.get(ns, {})} for ns in pz._owners} == \
+        {ns: dict(d) for ns, d in pz._owners.items()}
+    assert drain.take().pairs == {}
+
+
+def _lines(tmp_path: Path) -> Path:
+    """Identifiers without person or company names: no fake pool is small enough to re-draw."""
+    rows = [{"messages": [{"role": "user", "content": f"VM 10.1.{i // 250}.{i % 250} and "
+                           f"subscription {i:08x}-1111-4111-8111-{i:012x} fail"},
+                          {"role": "assistant", "content": "Restart it."}]} for i in range(300)]
+    return write_jsonl(tmp_path / "in.jsonl", rows)
+
+
+def test_parallel_engine_equals_serial_without_falling_back(tmp_path: Path) -> None:
+    path = str(_lines(tmp_path))
+    config = PrepareConfig(batch_size=40)
+    limits = ReadLimits()
+    results = []
+    for engine_cls in (SerialEngine, ProcessEngine):
+        ctx = RunContext.create(config, KEY)
+        ctx.validator.format = "chat"
+        engine = (ProcessEngine(ctx, limits, 40, 2) if engine_cls is ProcessEngine
+                  else SerialEngine(ctx, limits, 40))
+        try:  # a NeedsSerialRun here would fail the test: this data must run in parallel
+            lines = [item.line for items in engine.process_file(path) for item in items]
+        finally:
+            engine.close()
+        results.append((lines, engine.state.report.to_dict(), len(engine.state.leak)))
+    assert results[0] == results[1]
+    assert results[0][1]["entities"]["IPV4"]["distinct"] == 300
+    assert all(b"10.1." not in orjson.loads(line)["messages"][0]["content"].encode()
+               for line in results[0][0])
+
+
+def test_sample_outputs_identical_for_one_and_two_workers(tmp_path: Path) -> None:
+    from ftprep.pipeline import prepare
+
+    inputs = [SAMPLE / "support_chat.jsonl", SAMPLE / "broken.jsonl"]
+    reports = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        reports.append(prepare(inputs, out, PrepareConfig(workers=workers, batch_size=50,
+                                                           fail_on_leak=False), KEY))
+    for name in ("train.jsonl", "validation.jsonl", "rejected.jsonl", "manifest.json"):
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name

@@ -1,0 +1,91 @@
+"""The hashed leak index finds exactly what the Aho-Corasick leak scanner finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from helpers import SAMPLE
+
+from ftprep.io import dumps
+from ftprep.leak_pass import LeakIndex, encode, scan_outputs
+from ftprep.pseudonymize import LeakScanner, PseudonymizeConfig, Pseudonymizer
+
+KEY = b"0123456789abcdef0123456789abcdef-test-key"
+
+
+def _index(originals: dict[str, set[str]], fakes: dict[str, set[str]], config: PseudonymizeConfig,
+           pieces: int = 1) -> LeakIndex:
+    index = LeakIndex()
+    for i in range(pieces):  # the same values delivered in pieces, as batches deliver them
+        part = {k: sorted(v)[i::pieces] for k, v in originals.items()}
+        index.add(encode(part, fakes if i == pieces - 1 else {}, config.leak_min_length,
+                         config.secret_marker))
+    return index
+
+
+@pytest.fixture(scope="module")
+def sample_run() -> tuple[Pseudonymizer, list[str]]:
+    pz = Pseudonymizer(KEY)
+    texts: list[str] = []
+    for name in ("support_chat.jsonl", "broken.jsonl", "completion/legacy_completion.jsonl"):
+        for raw in (SAMPLE / name).read_bytes().splitlines():
+            texts.append(raw.decode("utf-8", "replace"))
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            texts.append(dumps(pz.transform(obj).value).decode())
+    return pz, texts
+
+
+def test_same_hits_as_the_automaton_on_sample_data(sample_run: tuple[Pseudonymizer, list[str]]) -> None:
+    pz, texts = sample_run
+    reference = LeakScanner(pz._originals, pz._fakes, pz.config)
+    scanner = _index(pz._originals, pz._fakes, pz.config, pieces=3).scanner(pz.config)
+    assert scanner.size == reference.size
+    hits = 0
+    for text in texts:
+        expected = reference.find(text)
+        assert scanner.find(text) == expected
+        hits += len(expected)
+    assert hits > 1000  # the raw lines are full of originals
+
+
+def test_boundaries_case_and_exclusions() -> None:
+    config = PseudonymizeConfig()
+    originals = {"PHONE": {"+1 303 555 0184"}, "EMAIL": {"Leigh.Taylor84@Contoso.com"},
+                 "PERSON": {"Leigh Taylor"}, "URL": {"https://x.example/a/"},
+                 "GUID": {"----"}, "IPV4": {"10.1.2.3"}}
+    fakes = {"IPV4": {"10.1.2.3"}}  # an original that is also a fake is not searched
+    scanner = _index(originals, fakes, config).scanner(config)
+    reference = LeakScanner(originals, fakes, config)
+    texts = [
+        "call +1 303 555 0184 now", "call a+1 303 555 0184", "x1 303 555 0184",
+        "mail LEIGH.TAYLOR84@contoso.COM.", "mail xleigh.taylor84@contoso.com",
+        "Leigh Taylor, LEIGH TAYLOR and leigh taylor", "see https://x.example/a/b",
+        "see https://x.example/a/ ok", "10.1.2.3 ----", "",
+    ]
+    for text in texts:
+        assert scanner.find(text) == reference.find(text), text
+    assert [t for _, _, t in scanner.find(texts[5])] == ["PERSON", "PERSON"]  # lower case is not a name
+
+
+def test_index_stays_small(sample_run: tuple[Pseudonymizer, list[str]]) -> None:
+    pz, _ = sample_run
+    index = _index(pz._originals, pz._fakes, pz.config)
+    n_values = sum(len(v) for v in pz._originals.values()) + sum(len(v) for v in pz._fakes.values())
+    assert index.nbytes() < 60 * n_values
+
+
+def test_scan_outputs_names_rows_not_values(tmp_path: Path) -> None:
+    config = PseudonymizeConfig()
+    originals = {"EMAIL": {"jane.doe@contoso.com"}}
+    out = tmp_path / "train.jsonl"
+    out.write_text('{"a":"ok"}\n{"a":"mail jane.doe@contoso.com"}\n', encoding="utf-8")
+    for workers in (1, 2):
+        hits, residual = scan_outputs({"train.jsonl": out}, _index(originals, {}, config), config, workers)
+        assert hits == [{"file": "train.jsonl", "line": 2, "types": ["EMAIL"]}]
+        assert "jane" not in repr(hits)
+        assert residual == {("train.jsonl", 1): ["EMAIL"]}
