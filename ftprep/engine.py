@@ -206,6 +206,7 @@ class StateDelta:
     report: ReportDelta
     leak: LeakDelta
     pairs: dict[str, dict[str, int]] = field(default_factory=dict)
+    mapping: list[tuple[str, str, str]] = field(default_factory=list)  # for the vault (opt-in)
 
 
 class PseudoState:
@@ -233,11 +234,14 @@ class PseudoState:
 
 
 class _Drain:
-    """Takes the state a pseudonymizer accumulated since the last call (its delta)."""
+    """Takes the state a pseudonymizer accumulated since the last call (its delta).
 
-    def __init__(self, pz: Any, pairs: bool) -> None:
+    In a worker (``worker=True``) it also takes the new fake -> original-id pairs and the
+    vault mapping, which must travel to the main process."""
+
+    def __init__(self, pz: Any, worker: bool) -> None:
         self.pz = pz
-        self.pairs = pairs
+        self.worker = worker
         self.pairs_seen: dict[str, int] = {}
 
     def take(self) -> StateDelta:
@@ -251,7 +255,8 @@ class _Drain:
         cfg = pz.config
         delta = StateDelta(ReportDelta.take(report),
                            encode(originals, fakes, cfg.leak_min_length, cfg.secret_marker))
-        if self.pairs:
+        if self.worker:
+            delta.mapping = pz.drain_mapping()
             for ns, owners in pz._owners.items():
                 new = len(owners) - self.pairs_seen.get(ns, 0)
                 if new > 0:  # dicts keep insertion order: the new pairs are the last ones
@@ -300,7 +305,7 @@ class SerialEngine:
         self.limits = limits
         self.batch_size = batch_size
         self.state = PseudoState()
-        self._drain = _Drain(ctx.pseudonymizer, pairs=False) if ctx.pseudonymizer is not None else None
+        self._drain = _Drain(ctx.pseudonymizer, worker=False) if ctx.pseudonymizer is not None else None
 
     def process_file(self, path: str) -> Iterator[list[Processed]]:
         for lines in iter_raw_batches(path, self.batch_size, self.limits.max_line_bytes):
@@ -308,6 +313,11 @@ class SerialEngine:
             if self._drain is not None:
                 self.state.merge(self._drain.take())
             yield items
+
+    def drain_mapping(self) -> list[tuple[str, str, str]]:
+        """Fake -> original entries for the vault since the last call."""
+        pz = self.ctx.pseudonymizer
+        return pz.drain_mapping() if pz is not None else []
 
     def process_records(self, batches: Iterator[list[Record]]) -> Iterator[list[Processed]]:
         """Records built elsewhere (the ingest stage's conversions)."""
@@ -339,7 +349,7 @@ def _worker_init(ctx: RunContext, limits: ReadLimits) -> None:
     _WORKER["ctx"] = ctx
     _WORKER["limits"] = limits
     pz = ctx.pseudonymizer
-    _WORKER["drain"] = _Drain(pz, pairs=True) if pz is not None else None
+    _WORKER["drain"] = _Drain(pz, worker=True) if pz is not None else None
 
 
 def _worker_run(source: str, lines: list[RawLine]) -> tuple[list[Processed], StateDelta | None]:
@@ -365,6 +375,12 @@ class ProcessEngine:
         self.max_line_bytes = limits.max_line_bytes
         self.in_flight = workers * 4
         self.state = PseudoState()
+        self._mapping: list[tuple[str, str, str]] = []
+
+    def drain_mapping(self) -> list[tuple[str, str, str]]:
+        """Fake -> original entries for the vault, from the workers, since the last call."""
+        out, self._mapping = self._mapping, []
+        return out
 
     def process_file(self, path: str) -> Iterator[list[Processed]]:
         tasks = ((path, lines) for lines in iter_raw_batches(path, self.batch_size,
@@ -376,6 +392,7 @@ class ProcessEngine:
                     # a decision that depended on what other workers saw: stop now
                     raise NeedsSerialRun()
                 self.state.merge(delta)
+                self._mapping.extend(delta.mapping)
             yield items
 
     def close(self) -> None:

@@ -632,7 +632,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                 lines = 0
                 for items in _process_input(engine, path, config):
                     if vault is not None and ctx.pseudonymizer is not None:
-                        vault.put_many(ctx.pseudonymizer.drain_mapping())
+                        vault.put_many(engine.drain_mapping())  # workers' entries too
                     lines += len(items)
                     for item in items:
                         rec = item.record

@@ -112,3 +112,18 @@ def test_sample_outputs_identical_for_one_and_two_workers(tmp_path: Path) -> Non
                                                            fail_on_leak=False), KEY))
     for name in ("train.jsonl", "validation.jsonl", "rejected.jsonl", "manifest.json"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
+
+
+def test_vault_gets_the_workers_entries(tmp_path: Path) -> None:
+    from ftprep.pipeline import prepare
+    from ftprep.pseudonymize.vault import Vault
+
+    path = _lines(tmp_path)
+    sizes = []
+    for workers in (1, 2):
+        vault = tmp_path / f"vault{workers}.db"
+        prepare([path], tmp_path / f"out{workers}", PrepareConfig(workers=workers, batch_size=40,
+                                                                   vault=str(vault)), KEY)
+        with Vault(vault, KEY) as v:
+            sizes.append(len(v))
+    assert sizes[0] == sizes[1] > 300
