@@ -59,7 +59,7 @@ def test_pair_log_counts_fakes_with_two_originals() -> None:
 
 def test_drain_takes_only_new_pairs() -> None:
     pz = Pseudonymizer(KEY)
-    drain = _Drain(pz, pairs=True)
+    drain = _Drain(pz, worker=True)
     pz.transform({"messages": [{"role": "user", "content": "mail jane.doe@contoso.com, 10.0.0.1"}]})
     first = drain.take()
     pz.transform({"messages": [{"role": "user", "content": "mail john.roe@fabrikam.com"}]})
