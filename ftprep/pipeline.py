@@ -21,6 +21,7 @@ import contextlib
 import os
 import re
 import socket
+import sys
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
@@ -594,7 +595,8 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
         return _run_once(files, out, config, ctx, key, started, limits, workers)
     except NeedsSerialRun:
         # A cross-worker fake collision: redo serially so the output equals --workers 1.
-        return _run_once(files, out, config, ctx, key, started, limits, 1)
+        return _run_once(files, out, config.with_overrides(engine="local"), ctx, key, started,
+                         limits, 1)
 
 
 def _default_workers() -> int:
@@ -607,15 +609,20 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
               key: bytes | None, started: float, limits: ReadLimits, workers: int) -> PrepareReport:
     from .engine import NeedsSerialRun, ProcessEngine, SerialEngine
 
-    engine: SerialEngine | ProcessEngine
-    if workers > 1:
+    engine: Any
+    if config.engine == "spark" and config.template is None:
+        from .spark import SparkEngine
+
+        engine = SparkEngine(ctx, limits, config, key)
+    elif workers > 1:
         engine = ProcessEngine(ctx, limits, config.batch_size, workers)
     else:
         engine = SerialEngine(ctx, limits, config.batch_size)
     from .checks import ChecksWorker
 
-    # great-expectations takes ~2 s to import: a helper process imports it while we stream.
-    checks_worker = ChecksWorker()
+    # great-expectations takes ~2 s to import: a helper process imports it while we stream
+    # (once imported here, e.g. by an earlier run in a notebook, the checks run in-process).
+    checks_worker = None if "great_expectations" in sys.modules else ChecksWorker()
     vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
@@ -674,7 +681,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
             final = outputs.commit()
     finally:
         engine.close()
-        checks_worker.close()
+        if checks_worker is not None:
+            checks_worker.close()
         if vault is not None:
             vault.close()
     manifest = _build_manifest(
@@ -760,9 +768,9 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
 
 
 def _run_checks(frame: Any, ctx: RunContext, config: PrepareConfig, worker: Any) -> dict[str, Any]:
-    from .checks import CheckSettings
+    from .checks import CheckSettings, run_checks
 
-    report = worker.run_checks(
+    report = (worker.run_checks if worker is not None else run_checks)(
         frame,
         example_token_limit=ctx.model.example_token_limit,
         settings=CheckSettings.from_dict(dict(config.checks)),

@@ -113,12 +113,7 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("etype", [
-    pytest.param(t, marks=pytest.mark.xfail(
-        reason="pseudonymizer (issue 3, in progress) still misses some person names", strict=False))
-    if t == "person_name" else t
-    for t in sorted(PLANTED)
-])
+@pytest.mark.parametrize("etype", sorted(PLANTED))
 def test_rejected_rows_leak_no_planted_value(broken_run: Path, etype: str) -> None:
     """Every line of broken.jsonl is rejected (bad JSON, bad UTF-8, wrong roles, ...): its
     text or record is still pseudonymized, so no planted identifier survives anywhere."""
