@@ -15,6 +15,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 import phonenumbers
@@ -262,6 +263,7 @@ class Detector:
         self.config = config
         self.enabled = frozenset(config.entities)
         self._digit_types = bool(self.enabled & {"PHONE", "CREDIT_CARD", "US_SSN"})
+        self.phones = PhoneMemo(config.default_region)
         self.allow_values = BUILTIN_ALLOW_VALUES | {v.lower() for v in config.allow_values}
         self.allow_re = (
             re.compile("|".join(f"(?:{p})" for p in config.allow_patterns))
@@ -634,7 +636,7 @@ class Detector:
                 return False  # 1.2.3.4-like: versions and IPs, not phones
             if _TICKET_BEFORE.search(text, max(0, start - 40), start):
                 return False
-        return phone_valid(value, self.config.default_region)
+        return self.phones.valid(value)
 
 
 def _build_secret_gates() -> ahocorasick.Automaton:
@@ -764,36 +766,111 @@ _SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _SECRET_GATES = _build_secret_gates()
 
 
-_HAS_DIGIT = re.compile(r"\d")
-
-
-def phone_valid(value: str, region: str) -> bool:
-    """True when ``phonenumbers`` parses ``value`` as a valid number (``region`` for national form).
-
-    Memoized (bounded): parsing costs ~100 us and the same numbers recur.
-    """
-    key = (value, region)
-    hit = _PHONE_MEMO.get(key)
-    if hit is None:
-        hit = _phone_valid(value, region)
-        if len(_PHONE_MEMO) >= 50_000:
-            _PHONE_MEMO.clear()
-        _PHONE_MEMO[key] = hit
-    return hit
-
-
-_PHONE_MEMO: dict[tuple[str, str], bool] = {}
-
-
-def _phone_valid(value: str, region: str) -> bool:
+def phone_parse(value: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``value`` parsed by ``phonenumbers`` (``region`` for the national form), or None."""
     cleaned = value.replace("\u00a0", " ")
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
     try:
-        num = phonenumbers.parse(cleaned, None if cleaned.startswith("+") else region)
+        return phonenumbers.parse(cleaned, None if cleaned.startswith("+") else region)
     except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(num)
+        return None
+
+
+def phone_valid(value: str, region: str) -> bool:
+    """True when ``phonenumbers`` parses ``value`` as a valid number (``region`` for national form)."""
+    num = phone_parse(value, region)
+    return num is not None and phonenumbers.is_valid_number(num)
+
+
+def _e164_number(e164: str) -> phonenumbers.PhoneNumber | None:
+    """What ``phonenumbers.parse(e164, None)`` returns for ``+`` and digits, built without
+    parsing; None when parsing could do more than split off the country code (the national
+    prefix pattern matches, odd lengths), so the caller parses instead."""
+    digits = e164[1:]
+    if not (e164.startswith("+") and digits.isascii() and digits.isdigit() and 3 <= len(digits) <= 20):
+        return None
+    cc = 0
+    for i in (1, 2, 3):
+        if int(digits[:i]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE and digits[0] != "0":
+            cc = int(digits[:i])
+            break
+    if not cc:
+        return None
+    rest = digits[len(str(cc)):]
+    if not 2 <= len(rest) <= 17:
+        return None
+    md = _metadata_for_cc(cc)
+    if md is None:
+        return None
+    prefix = md.national_prefix_for_parsing
+    if prefix and _compiled(prefix).match(rest):
+        return None  # a national prefix might be stripped: let phonenumbers decide
+    num = phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest))
+    if len(rest) > 1 and rest[0] == "0":  # as phonenumbers sets leading zeros (Italy)
+        num.italian_leading_zero = True
+        zeros = 1
+        while zeros < len(rest) - 1 and rest[zeros] == "0":
+            zeros += 1
+        if zeros != 1:
+            num.number_of_leading_zeros = zeros
+    return num
+
+
+def e164_parse(e164: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse(e164, None)`` (or None when it raises), mostly without parsing."""
+    num = _e164_number(e164)
+    return num if num is not None else phone_parse(e164, "ZZ")
+
+
+def e164_valid(e164: str) -> bool:
+    """``phone_valid(e164, "ZZ")`` for a ``+digits`` string, about 3x faster."""
+    num = e164_parse(e164)
+    return num is not None and phonenumbers.is_valid_number(num)
+
+
+_METADATA: dict[int, Any] = {}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _metadata_for_cc(cc: int) -> Any:
+    if cc not in _METADATA:  # static library data, memoized per process
+        region = phonenumbers.region_code_for_country_code(cc)
+        _METADATA[cc] = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(cc, region)
+    return _METADATA[cc]
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    rx = _PATTERNS.get(pattern)
+    if rx is None:
+        rx = _PATTERNS[pattern] = re.compile(pattern)
+    return rx
+
+
+class PhoneMemo:
+    """Per-run memo of parsed phone numbers (bounded): the same number is parsed once for
+    detection, replacement and the fake."""
+
+    __slots__ = ("region", "_memo", "_max")
+
+    def __init__(self, region: str, maxsize: int = 50_000) -> None:
+        self.region = region
+        self._memo: dict[str, tuple[phonenumbers.PhoneNumber | None, bool]] = {}
+        self._max = maxsize
+
+    def get(self, value: str) -> tuple[phonenumbers.PhoneNumber | None, bool]:
+        """(parsed number or None, valid)."""
+        hit = self._memo.get(value)
+        if hit is None:
+            num = phone_parse(value, self.region)
+            hit = (num, num is not None and phonenumbers.is_valid_number(num))
+            if len(self._memo) >= self._max:
+                self._memo.clear()
+            self._memo[value] = hit
+        return hit
+
+    def valid(self, value: str) -> bool:
+        return self.get(value)[1]
 
 
 def spans_of_values(text: str, values: Sequence[tuple[str, str]]) -> list[Span]:

@@ -31,6 +31,7 @@ from .tables import (
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
 _NON_HEX = re.compile(r"[^0-9a-f]")
+_UPPER_HEX = re.compile(r"[A-F]")
 _PHONE_EXT = re.compile(r"\s?(?:x|ext\.?)\s?\d+$")
 _LOCAL_SPLIT = re.compile(r"([._-])")
 _TRAILING_DIGITS = re.compile(r"\d+$")
@@ -94,6 +95,7 @@ class Pseudonymizer:
         if not isinstance(key, bytes) or not key:
             raise ValueError("key must be non-empty bytes (see load_key)")
         self._key = key
+        self._hasher = F.KeyedHasher(key)
         self.config = config or PseudonymizeConfig()
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
@@ -127,12 +129,13 @@ class Pseudonymizer:
     # -- pickling: rebuild detectors in the worker, keep run state --------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache"):
+        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher"):
             state.pop(name)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._hasher = F.KeyedHasher(self._key)
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
         self._cache = _BoundedCache(self.config.cache_size)
@@ -601,13 +604,13 @@ class Pseudonymizer:
     ) -> tuple[str, int]:
         """The fake of ``norm`` in namespace ``ns``: keyed, memoized, injective within the run."""
         if self._observing:
-            oid = F.original_id(self._key, ns, norm)
+            oid = self._hasher.oid(ns, norm)
             self._seen.setdefault(ns, set()).add(oid)
             return norm, oid
         hit = self._cache.get((ns, norm))
         if hit is not None:
             return hit
-        oid = F.original_id(self._key, ns, norm)
+        oid = self._hasher.oid(ns, norm)
         seen = self._seen.setdefault(ns, set())
         owners = self._owners.setdefault(ns, {})
         if oid not in seen:
@@ -617,12 +620,12 @@ class Pseudonymizer:
                 self._report.collisions += 1  # this original was already emitted as a fake
         fake = norm
         for counter in range(10_000):
-            fake = gen(F.KeyedRng(F.keyed_seed(self._key, ns, norm, counter), counter))
+            fake = gen(F.KeyedRng(self._hasher.seed(ns, norm, counter), counter))
             fnorm = canon(fake)
             owner = owners.get(fnorm)
             if owner == oid:
                 break
-            if owner is None and fnorm != norm and F.original_id(self._key, ns, fnorm) not in seen:
+            if owner is None and fnorm != norm and self._hasher.oid(ns, fnorm) not in seen:
                 owners[fnorm] = oid
                 break
             self._report.redraws += 1
@@ -633,7 +636,7 @@ class Pseudonymizer:
     def _guid(self, value: str, span: Span) -> tuple[str, int]:
         norm = value.strip("{}").lower()
         fake, oid = self._assign("GUID", norm, lambda r: F.fake_guid(r, norm))
-        if any(c in "ABCDEF" for c in value):
+        if _UPPER_HEX.search(value) is not None:
             fake = fake.upper()
         if value.startswith("{"):
             fake = "{" + fake + "}"
@@ -646,7 +649,7 @@ class Pseudonymizer:
     def _ipv6(self, value: str, span: Span) -> tuple[str, int]:
         norm = ipaddress.IPv6Address(value).compressed
         fake, oid = self._assign("IPV6", norm, lambda r: F.fake_ipv6(r, norm))
-        if any(c in "ABCDEF" for c in value):
+        if _UPPER_HEX.search(value) is not None:
             fake = fake.upper()
         return fake, oid
 
@@ -655,18 +658,13 @@ class Pseudonymizer:
         canon_template = ":".join(norm[i : i + 2] for i in range(0, 12, 2))
         fake, oid = self._assign("MAC", norm, lambda r: F.fake_mac(r, canon_template))
         hexes = fake.replace(":", "")
-        if any(c in "ABCDEF" for c in value):
+        if _UPPER_HEX.search(value) is not None:
             hexes = hexes.upper()
         return F.fill_template(value, hexes, "hex"), oid
 
     def _phone(self, value: str, span: Span) -> tuple[str, int]:
-        region = self.config.default_region
-        cleaned = value.replace("\u00a0", " ")
-        if cleaned.startswith("00"):
-            cleaned = "+" + cleaned[2:]
-        try:
-            parsed = phonenumbers.parse(cleaned, None if cleaned.startswith("+") else region)
-        except phonenumbers.NumberParseException:
+        parsed = self._detector.phones.get(value)[0]
+        if parsed is None:
             return value, 0
         nsn = phonenumbers.national_significant_number(parsed)
         cc = parsed.country_code
@@ -729,7 +727,7 @@ class Pseudonymizer:
         for start, end, repl in reversed(pieces):
             out = out[:start] + repl + out[end:]
         norm = " ".join(value[s:e].lower() for s, e, _ in parts)
-        return out, F.original_id(self._key, "PERSON", norm)
+        return out, self._hasher.oid("PERSON", norm)
 
     @staticmethod
     def _initial(token: str) -> str:
@@ -794,7 +792,7 @@ class Pseudonymizer:
         """A run of digits inside a name or local part: same length, keyed digits."""
         hit = self._cache.get(("LABELNUM", digits))
         if hit is None:
-            hit = (F.permute_digits(self._key, digits), 0)
+            hit = (F.permute_digits(self._hasher, digits), 0)
             self._cache.put(("LABELNUM", digits), hit)
         return str(hit[0])
 
@@ -831,7 +829,7 @@ class Pseudonymizer:
     def _hostname(self, value: str, span: Span) -> tuple[str, int]:
         norm = value.lower().rstrip(".")
         new = self._domain(value)
-        return new, F.original_id(self._key, "HOSTNAME", norm)
+        return new, self._hasher.oid("HOSTNAME", norm)
 
     def _email(self, value: str, span: Span) -> tuple[str, int]:
         local, domain = value.rsplit("@", 1)
@@ -840,7 +838,7 @@ class Pseudonymizer:
         new_local = self._local_part(local)
         if new_domain.lower() == domain.lower() and new_local.lower() == local.lower():
             new_local = self._local_part(local, force=True)
-        return new_local + "@" + new_domain, F.original_id(self._key, "EMAIL", norm)
+        return new_local + "@" + new_domain, self._hasher.oid("EMAIL", norm)
 
     def _local_part(self, local: str, force: bool = False) -> str:
         low = local.lower()
@@ -908,11 +906,11 @@ class Pseudonymizer:
         new_rest = self._text(rest, counts) if rest else rest
         self._merge_inner(counts)
         new = m.group("scheme") + auth + new_host + (m.group("port") or "") + new_rest
-        return new, F.original_id(self._key, "URL", value.lower())
+        return new, self._hasher.oid("URL", value.lower())
 
     def _azure_id(self, value: str, span: Span) -> tuple[str, int]:
         if span.sub == "name":  # a resource name learned from an ID, standing alone
-            return self._resource_name(value), F.original_id(self._key, "LABEL", value.lower())
+            return self._resource_name(value), self._hasher.oid("LABEL", value.lower())
         segs = value.split("/")
         out = list(segs)
         counts: dict[str, int] = {}
@@ -941,7 +939,7 @@ class Pseudonymizer:
                 continue
             i += 1
         self._merge_inner(counts)
-        return "/".join(out), F.original_id(self._key, "AZURE_RESOURCE_ID", value.lower())
+        return "/".join(out), self._hasher.oid("AZURE_RESOURCE_ID", value.lower())
 
     def _resource_name(self, name: str) -> str:
         if not name or name.lower() in AZURE_FIXED_NAMES or _plain_word(name):
