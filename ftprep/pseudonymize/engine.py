@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import phonenumbers
@@ -54,6 +54,12 @@ _TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+)", re.IGN
 _GENERIC_LOCALS = frozenset(
     ["admin", "administrator", "support", "help", "helpdesk", "info", "contact", "sales", "billing", "security", "noreply", "no-reply", "donotreply", "hello", "team", "ops", "devops", "it", "office", "hr", "jobs", "careers", "privacy", "abuse", "postmaster", "webmaster", "root", "alerts", "alert", "notifications", "notification", "service", "accounts", "finance", "legal"]
 )
+
+
+#: Entity types whose detection depends on context in the record (names, and resource names
+#: learned from a resource ID): the only ones :meth:`Pseudonymizer.repair` fixes after a run.
+#: An identifier found by its shape (an e-mail, a GUID) that survives is a bug: the run fails.
+REPAIRABLE_TYPES: frozenset[str] = frozenset(("PERSON", "ORGANIZATION", "AZURE_RESOURCE_ID"))
 
 
 class Replacement(NamedTuple):
@@ -144,6 +150,11 @@ class Pseudonymizer:
         self._span_cache = _BoundedCache(4096)
 
     # -- public API -----------------------------------------------------------------------------
+    def fresh(self) -> Pseudonymizer:
+        """A pseudonymizer with the same key and policy and no run state (for a repair pass
+        whose output must not depend on how the first pass was split across workers)."""
+        return Pseudonymizer(self._key, self.config)
+
     def transform(self, obj: Any) -> Transformed:
         """Pseudonymize every string of a parsed JSON value; keys and structure are kept.
 
@@ -172,7 +183,8 @@ class Pseudonymizer:
             self._learned.clear()
         return Transformed(new, new != text, counts)
 
-    def repair(self, obj: Any, scanner: LeakScanner | None = None) -> Transformed:
+    def repair(self, obj: Any, scanner: LeakScanner | None = None,
+               types: Collection[str] | None = None) -> Transformed:
         """Replace originals that survived in an already pseudonymized value.
 
         Detection is per record: a name stated with context in one record but bare in another
@@ -180,42 +192,53 @@ class Pseudonymizer:
         :class:`LeakScanner`, which knows every original detected anywhere) replaces each
         surviving original by its usual pseudonym. The result depends on the set of records in
         the run, not on their order. Pass ``scanner`` to reuse one (building it is the cost).
+        ``scanner`` may be any object with ``find(text) -> [(start, end, entity type)]``.
+
+        ``types`` limits the repair to originals of those entity types (for
+        ``AZURE_RESOURCE_ID``: stand-alone resource names, not whole resource IDs);
+        :data:`REPAIRABLE_TYPES` are the types whose detection depends on context.
         """
         scanner = scanner if scanner is not None else self.leak_scanner()
         counts: dict[str, int] = {}
-        value, changed = self._repair_walk(obj, scanner, counts)
+        value, changed = self._repair_walk(obj, scanner, counts, types)
         return Transformed(value, changed, counts)
 
-    def repair_text(self, text: str, scanner: LeakScanner | None = None) -> Transformed:
+    def repair_text(self, text: str, scanner: LeakScanner | None = None,
+                    types: Collection[str] | None = None) -> Transformed:
         """:meth:`repair` for a plain string."""
         scanner = scanner if scanner is not None else self.leak_scanner()
         counts: dict[str, int] = {}
-        new = self._repair_string(text, scanner, counts)
+        new = self._repair_string(text, scanner, counts, types)
         return Transformed(new, new != text, counts)
 
-    def _repair_walk(self, value: Any, scanner: LeakScanner, counts: dict[str, int]) -> tuple[Any, bool]:
+    def _repair_walk(self, value: Any, scanner: Any, counts: dict[str, int],
+                     types: Collection[str] | None) -> tuple[Any, bool]:
         if isinstance(value, str):
-            new = self._repair_string(value, scanner, counts)
+            new = self._repair_string(value, scanner, counts, types)
             return new, new != value
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             changed = False
             for k, v in value.items():
-                out[k], c = self._repair_walk(v, scanner, counts)
+                out[k], c = self._repair_walk(v, scanner, counts, types)
                 changed = changed or c
             return (out if changed else value), changed
         if isinstance(value, list):
             items = []
             changed = False
             for v in value:
-                nv, c = self._repair_walk(v, scanner, counts)
+                nv, c = self._repair_walk(v, scanner, counts, types)
                 items.append(nv)
                 changed = changed or c
             return (items if changed else value), changed
         return value, False
 
-    def _repair_string(self, s: str, scanner: LeakScanner, counts: dict[str, int]) -> str:
+    def _repair_string(self, s: str, scanner: Any, counts: dict[str, int],
+                       types: Collection[str] | None = None) -> str:
         hits = scanner.find(s)
+        if types is not None:
+            hits = [(a, b, etype) for a, b, etype in hits if etype in types
+                    and not (etype == "AZURE_RESOURCE_ID" and s[a] == "/")]
         if not hits:
             return s
         spans = resolve_overlaps(

@@ -1,0 +1,139 @@
+"""The second pass of a run: replace originals that survived in the written outputs.
+
+Detection is per record, so a name stated with context in one record ("Contact: Leigh
+Taylor") can stand bare in another ("Thanks, Leigh."), where nothing marks it as a name.
+The leak check finds such rows: it knows every original detected anywhere in the run.
+:func:`repair_outputs` rewrites exactly those rows, replacing each surviving name
+(:data:`REPAIRABLE_TYPES`: people, organizations, resource names) by its pseudonym
+(:meth:`Pseudonymizer.repair`). Identifiers found by their shape (e-mails, GUIDs, IPs) are
+not repaired: one that survives is a bug, and the run fails on it.
+
+The repair uses a fresh pseudonymizer (same key and policy, no run state) and visits the
+rows in file and line order, so its output depends only on the set of rows with hits: the
+same for one worker or several. Fakes are keyed, so a repaired value gets the pseudonym it
+got in the first pass (unless the first pass had to re-draw it after a collision, which a
+parallel run never has: it reruns serially then).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import OutputError
+from ..io import BOM, dumps
+from .engine import REPAIRABLE_TYPES, Pseudonymizer
+from .report import PseudonymizeReport
+
+
+@dataclass
+class RepairResult:
+    """What :func:`repair_outputs` changed (counts only, never a value)."""
+
+    #: rows rewritten, per output file name
+    rows: dict[str, int] = field(default_factory=dict)
+    #: (output file name, 0-based row) -> replacements per entity type made in that row
+    counts: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    #: the repairing pseudonymizer's report (occurrences of the repaired values)
+    report: PseudonymizeReport = field(default_factory=PseudonymizeReport)
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+
+def rows_with_hits(hits: Iterable[Mapping[str, Any]]) -> dict[str, set[int]]:
+    """Output file name -> 0-based rows, from leak-check hits (``file``, 1-based ``line``)."""
+    out: dict[str, set[int]] = {}
+    for hit in hits:
+        out.setdefault(str(hit["file"]), set()).add(int(hit["line"]) - 1)
+    return out
+
+
+def repair_row(line: bytes, fixer: Pseudonymizer, scanner: Any, rejected: bool
+               ) -> tuple[bytes, dict[str, int]] | None:
+    """The repaired row (no newline) and its counts, or None when nothing changed.
+
+    A data row is a record; a rejected row is an object whose ``record`` (parsed) or
+    ``text`` (raw line) field holds the pseudonymized input.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if rejected:
+        if not isinstance(obj, dict):
+            return None
+        if obj.get("record") is not None:
+            t = fixer.repair(obj["record"], scanner, REPAIRABLE_TYPES)
+            field_name = "record"
+        elif isinstance(obj.get("text"), str):
+            t = fixer.repair_text(obj["text"], scanner, REPAIRABLE_TYPES)
+            field_name = "text"
+        else:
+            return None
+        if not t.changed:
+            return None
+        obj = dict(obj)
+        obj[field_name] = t.value
+        return dumps(obj), t.counts
+    t = fixer.repair(obj, scanner, REPAIRABLE_TYPES)
+    return (dumps(t.value), t.counts) if t.changed else None
+
+
+def repair_file(path: Path, name: str, rows: set[int], fixer: Pseudonymizer, scanner: Any,
+                result: RepairResult, rejected: bool = False) -> None:
+    """Rewrite ``path`` with ``rows`` repaired: the other rows are copied byte for byte into
+    a temporary file, which then replaces ``path`` (``os.replace``)."""
+    tmp = path.with_name(path.name + ".repair")
+    changed = 0
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for index, raw in enumerate(src):
+                if index in rows:
+                    bom = BOM if index == 0 and raw.startswith(BOM) else b""
+                    body = raw[len(bom):].rstrip(b"\r\n")
+                    fixed = repair_row(body, fixer, scanner, rejected)
+                    if fixed is not None:
+                        dst.write(bom + fixed[0] + b"\n")
+                        result.counts[(name, index)] = fixed[1]
+                        changed += 1
+                        continue
+                dst.write(raw)
+            dst.flush()
+            os.fsync(dst.fileno())
+        if changed:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: leak repair failed ({exc.strerror or type(exc).__name__}); "
+                          "no output was written") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    if changed:
+        result.rows[name] = changed
+
+
+def repair_outputs(files: Mapping[str, Path], hits: Iterable[Mapping[str, Any]],
+                   pseudonymizer: Pseudonymizer, scanner: Any,
+                   rejected_name: str = "rejected.jsonl") -> RepairResult:
+    """Repair the rows the leak check flagged, file by file in ``files`` order.
+
+    ``files`` maps output file names (as in the hits) to the paths to rewrite; ``scanner``
+    is the run's leak scanner (``find(text)`` -> ``(start, end, entity type)``).
+    """
+    result = RepairResult()
+    wanted = rows_with_hits(hits)
+    fixer = pseudonymizer.fresh()
+    for name, path in files.items():
+        rows = wanted.get(name)
+        if rows:
+            repair_file(Path(path), name, rows, fixer, scanner, result, rejected=name == rejected_name)
+    result.report = fixer.report()
+    return result
