@@ -423,7 +423,7 @@ def _claim(outdir: Path, fd: int, notes: list[str]) -> None:
         raise OutputError(f"{outdir}: cannot write the lock file ({exc.strerror})") from None
 
 
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)$")
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)(?:\.repair)?$")  # .repair: leak repair
 
 
 def remove_leftover_temps(outdir: Path) -> int:
@@ -750,16 +750,34 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
         return {"ran": False, "passed": True, "hits": [], "residual": {}}
     from .leak_pass import scan_outputs
 
-    hits, residual_rows = scan_outputs(
-        {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()},
-        state.leak, ctx.pseudonymizer.config, workers,
-    )
-    residual: Tally[str] = Tally()
+    files = {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()}
+    pz_config = ctx.pseudonymizer.config
+    hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers)
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
+    repaired = 0
+    if hits:  # a name stated with context in one record survives bare in another: repair, rescan
+        from .pseudonymize.repair import repair_outputs
+
+        fix = repair_outputs(files, hits, ctx.pseudonymizer, state.leak.scanner(pz_config))
+        repaired = fix.total
+        for (fname, index), counts in fix.counts.items():  # the rows' entity counts
+            row = split_rows[by_file[fname]][index]
+            for etype, n in counts.items():
+                for column in (f"pii_{etype}", "pii_total"):
+                    if column in collector.ints:
+                        collector.ints[column][row] += n
+        if repaired:
+            if getattr(state, "totals", None) is not None:  # the manifest's entity counts
+                from .engine import ReportDelta
+
+                state.totals.add(ReportDelta.take(fix.report))
+            hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers)
+    residual: Tally[str] = Tally()
     for (fname, index), types in residual_rows.items():
         residual.update(types)
         collector.set_residual(split_rows[by_file[fname]][index], len(types))
-    return {"ran": True, "passed": not hits, "hits": hits, "residual": dict(sorted(residual.items()))}
+    return {"ran": True, "passed": not hits, "hits": hits, "repaired_rows": repaired,
+            "residual": dict(sorted(residual.items()))}
 
 
 def _run_checks(frame: Any, ctx: RunContext, config: PrepareConfig, worker: Any) -> dict[str, Any]:
