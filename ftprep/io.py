@@ -293,13 +293,27 @@ def parse_record(source: str, number: int, raw: bytes, limits: ReadLimits) -> Re
     if number == 1 and isinstance(obj, list):
         rec.add("json_array", Severity.ERROR, _JSON_ARRAY_MESSAGE)
         return rec
-    if raw.count(b'":') != keys or (has_float and _LONG_DIGITS.search(raw)):
+    if _key_colons(raw) != keys or (has_float and _LONG_DIGITS.search(raw)):
         problem = _strict_recheck(rec.text)
         if problem is not None:
             rec.add(problem[0], Severity.ERROR, problem[1])
             return rec
     rec.obj = obj
     return rec
+
+
+def _key_colons(raw: bytes) -> int:
+    """An upper bound on the keys written in a line: every key is a string followed by
+    optional whitespace and ':'. orjson keeps only the last of repeated keys, so more
+    colons than parsed keys means a repeated key or a ``":`` inside a string value —
+    worth the exact re-check; equal counts rule a repeated key out."""
+    n = raw.count(b'":')
+    if b'" ' in raw or b'"\t' in raw or b'"\r' in raw:
+        n += len(_SPACED_COLON.findall(raw))
+    return n
+
+
+_SPACED_COLON = re.compile(rb'"[ \t\r]+:')
 
 
 def _too_long(rec: Record, raw: bytes, limits: ReadLimits) -> None:

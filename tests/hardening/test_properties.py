@@ -134,3 +134,20 @@ def test_pseudonymizing_prepare_on_arbitrary_lines(tmp_path_factory, lines: list
     src = write_lines(base / "in.jsonl", lines, True)
     prepare([src], base / "out", PrepareConfig(workers=1, batch_size=5), key=KEY)
     check_prepared(base / "out", len(lines))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=4), json_values), max_size=6),
+       st.sampled_from([(",", ":"), (", ", ": "), (",", " :"), (" , ", "\t:\t"), (",\r", " \r: ")]))
+def test_a_repeated_key_is_always_found(pairs: list[tuple[str, Any]], seps: tuple[str, str]) -> None:
+    """Whatever the spacing, a line with a repeated key in an object gets duplicate_key and
+    a line without one never does."""
+    item, colon = seps
+    text = "{" + item.join(json.dumps(k) + colon + json.dumps(v) for k, v in pairs) + "}"
+    rec = parse_record("t.jsonl", 2, text.encode(), ReadLimits(max_depth=1000))
+    repeated = len({k for k, _ in pairs}) < len(pairs)
+    codes = [f.code for f in rec.findings]
+    if repeated:
+        assert codes == ["duplicate_key"]
+    else:
+        assert "duplicate_key" not in codes
