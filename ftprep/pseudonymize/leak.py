@@ -9,6 +9,7 @@ types only - never a value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +20,24 @@ from .detect import Detector
 from .names import NameFinder
 
 _NAME_TYPES = frozenset(("PERSON", "ORGANIZATION"))
+_JSON_ESCAPE = re.compile(r"\\(?:[nrtbf]|u[0-9a-fA-F]{4})|\\\\")
+
+
+def _blank_escape(m: re.Match[str]) -> str:
+    return m.group() if m.group() == "\\\\" else " " * len(m.group())
+
+
+def json_scan_view(row: str) -> str:
+    """A serialized JSON row with its letter escapes (``\\n``, ``\\t``, ``\\u0007``, ...)
+    blanked to spaces of the same length, for scanning.
+
+    In the row text "Regards,\\nJane" the name follows the letter ``n`` of the escape, so a
+    word-boundary search (the leak check, residual detection) would miss it. Offsets are
+    unchanged; escaped backslashes are kept, so ``\\\\n`` stays a backslash and an ``n``.
+    """
+    if "\\" not in row:
+        return row
+    return _JSON_ESCAPE.sub(_blank_escape, row)
 
 
 def _boundary_ok(text: str, start: int, end: int) -> bool:

@@ -62,3 +62,17 @@ def test_collected_pairs_expose_fake_to_original_ids() -> None:
     pairs = p.collected_pairs()["IPV4"]
     assert len(pairs) == 2 and len(set(pairs.values())) == 2
     assert "10.1.2.3" not in pairs
+
+
+def test_json_scan_view_exposes_names_after_escapes_with_offsets_kept() -> None:
+    from ftprep.io import dumps
+    from ftprep.pseudonymize.leak import json_scan_view
+
+    s = LeakScanner({"PERSON": ["Leigh Taylor"]})
+    for value in ("Regards,\nLeigh Taylor", "a\tLeigh Taylor\r\n", "x\u0007Leigh Taylor"):
+        row = dumps({"c": value}).decode()
+        assert s.scan(row) == []  # the escape's letter glues onto the name
+        view = json_scan_view(row)
+        assert len(view) == len(row) and s.scan(view) == ["PERSON"]
+    literal = dumps({"c": "C:\\nLeigh Taylor"}).decode()  # an escaped backslash, then "n"
+    assert json_scan_view(literal) == literal
