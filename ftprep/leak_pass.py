@@ -389,8 +389,10 @@ def _scan_chunk(scanner: Any, name: str, first: int, rows: list[bytes]
                 ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
     hits: list[dict[str, Any]] = []
     residual: dict[tuple[str, int], list[str]] = {}
+    from .pseudonymize.leak import json_scan_view
+
     for offset, raw in enumerate(rows):
-        text = raw.decode("utf-8", "replace")
+        text = json_scan_view(raw.decode("utf-8", "replace"))  # "\\nJane": blank the escape
         found = scanner.scan(text)
         if found:
             hits.append({"file": name, "line": first + offset + 1, "types": sorted(set(found))})
