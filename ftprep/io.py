@@ -303,14 +303,16 @@ def parse_record(source: str, number: int, raw: bytes, limits: ReadLimits) -> Re
 
 
 def _key_colons(raw: bytes) -> int:
-    """An upper bound on the keys written in a line: every key is a string followed by
-    optional whitespace and ':'. orjson keeps only the last of repeated keys, so more
-    colons than parsed keys means a repeated key or a ``":`` inside a string value —
-    worth the exact re-check; equal counts rule a repeated key out."""
+    """An upper bound on the keys written in a line, exact for usual JSON: every key is a
+    string followed by optional whitespace and ':'. orjson keeps only the last of repeated
+    keys, so more colons than parsed keys means a repeated key (or an odd string value):
+    worth the exact re-check. Equal counts rule a repeated key out."""
     n = raw.count(b'":')
-    if b'" ' in raw or b'"\t' in raw or b'"\r' in raw:
-        n += len(_SPACED_COLON.findall(raw))
-    return n
+    if b'\\":' in raw:
+        # \" is a quote inside a string, \\" a string ending in a backslash: minus one, plus
+        # one (longer runs of backslashes can only over-count, which is safe).
+        n += raw.count(b'\\\\":') - raw.count(b'\\":')
+    return n + len(_SPACED_COLON.findall(raw))  # keys with whitespace before the colon
 
 
 _SPACED_COLON = re.compile(rb'"[ \t\r]+:')

@@ -148,6 +148,8 @@ def test_millions_of_tiny_lines_stream_fast(tmp_path: Path) -> None:
     (b'{"a" : 1 , "a" : 2}', "duplicate_key"),
     (b'{"a" :1,"b":2,"b":3}', "duplicate_key"),  # spaced and compact keys mixed
     (b'{"a"\t:1,"b":{"c"  :1,"c":2}}', "duplicate_key"),
+    (b'{"k\\\\":1,"k\\\\":2}', "duplicate_key"),  # a key ending in a backslash
+    (b'{"a":"{\\"x\\":1}","a":2}', "duplicate_key"),  # escaped JSON in a value
     (b'{"m":[{"role":"user","role":"assistant"}]}', "duplicate_key"),
     (b'{"a":"\\ud800"}', "lone_surrogate"),
     (b'{"a":"\\udfff x"}', "lone_surrogate"),
