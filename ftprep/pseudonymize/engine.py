@@ -71,25 +71,20 @@ class Replacement(NamedTuple):
     fake: str
 
 
-class _BoundedCache:
-    """A small FIFO-evicting dict: memory stays flat however many values a run sees."""
+class _BoundedCache(dict):  # type: ignore[type-arg]
+    """A FIFO-evicting dict: memory stays flat however many values a run sees.
+    ``get`` is ``dict.get`` (no Python-level call on the hot path)."""
 
-    __slots__ = ("_data", "_max")
+    __slots__ = ("_max",)
 
     def __init__(self, maxsize: int) -> None:
-        self._data: dict[Any, Any] = {}
+        super().__init__()
         self._max = maxsize
 
-    def get(self, key: Any) -> Any:
-        return self._data.get(key)
-
     def put(self, key: Any, value: Any) -> None:
-        if len(self._data) >= self._max:
-            self._data.pop(next(iter(self._data)))
-        self._data[key] = value
-
-    def __len__(self) -> int:
-        return len(self._data)
+        if len(self) >= self._max:
+            del self[next(iter(self))]
+        self[key] = value
 
 
 class Pseudonymizer:
@@ -117,6 +112,8 @@ class Pseudonymizer:
         self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
+        self._norm_keys: dict[str, str] = {}
+        self._words = _BoundedCache(self.config.cache_size)  # label word -> fake word
         self._memo: dict[str, list[Span]] = {}
         self._trace: dict[str, list[Replacement]] | None = None
         self._observing = False
@@ -135,7 +132,8 @@ class Pseudonymizer:
     # -- pickling: rebuild detectors in the worker, keep run state --------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher"):
+        for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
+                     "_words"):
             state.pop(name)
         return state
 
@@ -146,6 +144,7 @@ class Pseudonymizer:
         self._names = NameFinder(self.config)
         self._cache = _BoundedCache(self.config.cache_size)
         self._rcache = _BoundedCache(self.config.cache_size)
+        self._words = _BoundedCache(self.config.cache_size)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
 
@@ -343,7 +342,7 @@ class Pseudonymizer:
         if not s:
             return
         if key is not None:
-            k = norm_key(key)
+            k = self._norm_keys.get(key) or self._norm_key(key)
             if k in self._person_keys and self._names.name_like(s):
                 self._learn_person(s, "first" if k in self._first_keys else "last" if k in self._last_keys else "")
                 return
@@ -404,13 +403,22 @@ class Pseudonymizer:
             self._memo[text] = spans
         return spans
 
+    def _norm_key(self, key: str) -> str:
+        k = norm_key(key)
+        if len(self._norm_keys) < 4096:  # field names are few; memoized per instance
+            self._norm_keys[key] = k
+        return k
+
     def _learned_spans(self, text: str) -> list[Span]:
         out: list[Span] = []
-        if not self._learned:
+        learned = self._learned
+        if not learned:
             return out
-        lowered: str | None = None
         n = len(text)
-        for value, (etype, sub, case_sensitive) in self._learned.items():
+        if n < min(map(len, learned)) and text.isascii():
+            return out  # shorter than every learned value (and lower() keeps the length)
+        lowered: str | None = None
+        for value, (etype, sub, case_sensitive) in learned.items():
             if case_sensitive:
                 hay = text
             else:
@@ -428,7 +436,7 @@ class Pseudonymizer:
                     if etype == "PERSON" and sub == "first":
                         # a known first name followed by a capitalized word: the full name
                         nm = _NEXT_NAME_WORD.match(text, end)
-                        if nm and nm.group(1).lower() not in _COMMON_WORDS | _NOT_SURNAMES:
+                        if nm and nm.group(1).lower() not in _NOT_SURNAME_WORDS:
                             span = Span(pos, nm.end(), "PERSON", "")
                     out.append(span)
                 pos = hay.find(value, end)
@@ -461,7 +469,7 @@ class Pseudonymizer:
         if not s:
             return s
         if key is not None:
-            k = norm_key(key)
+            k = self._norm_keys.get(key) or self._norm_key(key)
             whole: Span | None = None
             if k in self._secret_keys and "SECRET" in self.config.entities:
                 if not s.strip() or s.startswith(("[", "<", "${", "{{", "%")) or s == self.config.secret_marker:
@@ -574,9 +582,10 @@ class Pseudonymizer:
                 counts[etype_in] = counts.get(etype_in, 0) + n
                 for _ in range(n):
                     self._report.add(etype_in, None)
-        new, oid = hit[0], hit[1]
+        new = hit[0]
         if new != value:
-            self._count(etype, oid, counts)
+            counts[etype] = counts.get(etype, 0) + 1
+            self._report.add(etype, hit[1])
         return new
 
     def _handlers(self) -> dict[str, Callable[[str, Span], tuple[str, int | None]]]:
@@ -786,7 +795,8 @@ class Pseudonymizer:
 
     def _label(self, label: str) -> str:
         """A host / resource name label: generic words kept, other words and numbers faked."""
-        if label.lower() in GENERIC_LABEL_WORDS or label.lower() in AZURE_FIXED_NAMES:
+        low_label = label.lower()
+        if low_label in GENERIC_LABEL_WORDS or low_label in AZURE_FIXED_NAMES:
             return label
         tokens = _LABEL_TOKEN.findall(label)
         if len(tokens) == 1 and len(label) >= 12 and label.isalnum():
@@ -805,8 +815,11 @@ class Pseudonymizer:
             else:
                 # a word inside a name is mapped like the organization of the same name,
                 # so "rg-contoso-prod" and "contoso.com" stay coherent
-                fake_org, _ = self._org_core(low)
-                out.append(F.match_case(tok, _NON_ALNUM.sub("", fake_org.lower())))
+                word = self._words.get(low)
+                if word is None:
+                    word = _NON_ALNUM.sub("", self._org_core(low)[0].lower())
+                    self._words.put(low, word)
+                out.append(F.match_case(tok, word))
             pos = m.end()
         out.append(label[pos:])
         return "".join(out)
@@ -967,13 +980,33 @@ class Pseudonymizer:
     def _resource_name(self, name: str) -> str:
         if not name or name.lower() in AZURE_FIXED_NAMES or _plain_word(name):
             return name
-        spans = [sp for sp in self._detector.spans(name) if sp.etype != "AZURE_RESOURCE_ID"]
-        if spans and spans[0].start == 0 and spans[0].end == len(name) and not spans[0].keep:
-            return self._replace_span(name, spans[0], {})  # a name that is an IP, a host, ...
+        if _may_hold_identifier(name):
+            spans = [sp for sp in self._detector.spans(name) if sp.etype != "AZURE_RESOURCE_ID"]
+            if spans and spans[0].start == 0 and spans[0].end == len(name) and not spans[0].keep:
+                return self._replace_span(name, spans[0], {})  # a name that is an IP, a host, ...
         new = self._label(name)
         if new != name:
             self._remember("AZURE_RESOURCE_ID", name, new)
         return new
+
+
+_ID_CHARS = re.compile(r"[.:@=/\s]")
+# Lower-cased starts of the secret shapes a whole name could have (sk-, AKIA, ghp_, github_pat_,
+# xoxb-, AIza, glpat-); every such secret is 15 characters or longer.
+_SECRET_STARTS = ("sk-", "akia", "gh", "xox", "aiza", "glpat-")
+
+
+def _may_hold_identifier(name: str) -> bool:
+    """False when no detector can find an identifier other than a resource name spanning all of
+    ``name``: without ``.:@=/`` or white space that needs 7+ digits (phone, card, SSN, IBAN), or
+    15+ characters with a fixed shape (GUID 36/38, MAC 17, IBAN, a secret prefix)."""
+    if _ID_CHARS.search(name) or sum(c.isdigit() for c in name) >= 7:
+        return True
+    n = len(name)
+    if n < 15:
+        return False
+    return n in (17, 36, 38) or name.lower().startswith(_SECRET_STARTS) or (
+        name[:2].isalpha() and name[2:4].isdigit())
 
 
 def _plain_word(name: str) -> bool:
@@ -1016,6 +1049,9 @@ _NOT_SURNAMES = frozenset(
 _COMMON_WORDS = frozenset(
     ["will", "may", "long", "grant", "bill", "mark", "rich", "hope", "joy", "faith", "dawn", "page", "hunter", "young", "king", "bell", "white", "black", "brown", "green", "gray", "grey", "rose", "west", "north", "south", "summer", "winter", "chase", "case", "new", "best", "price", "cash", "sharp", "strong", "wise", "guy", "pat", "art", "rob", "sue", "don", "penny", "ray", "frank", "sunny", "hall", "field", "house", "cook", "wood", "stone", "park", "lane", "street", "hill", "banks", "rivers", "ford", "power", "early", "love", "good", "hart", "bond", "gold", "miles", "cole", "cross", "short", "little", "small", "major", "may", "june", "april", "august", "love", "dean", "august"]
 )
+
+
+_NOT_SURNAME_WORDS = _COMMON_WORDS | _NOT_SURNAMES
 
 
 def match_case_initial(template: str, repl: str) -> str:
