@@ -126,6 +126,10 @@ def cli() -> None:
 @click.option("--bom", is_flag=True, default=None, help="Write a UTF-8 BOM at the start of train/validation files.")
 @click.option("--workers", type=int, default=None, envvar="FTPREP_WORKERS",
               help="Worker processes (default: one per core; output is identical for any number).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default=None, envvar="FTPREP_ENGINE",
+              help="Where the row-level work runs: local processes (default) or Spark (ftprep[spark]).")
+@click.option("--spark-master", default=None, envvar="FTPREP_SPARK_MASTER",
+              help="Spark master for --engine spark, e.g. local[2] (default: the active session).")
 @click.option("--template", type=click.Path(dir_okay=False), default=None,
               help="Build examples from tables/logs/datasets with this template (see `ftprep convert`).")
 @click.option("--sheet", default=None, help="Excel sheet (with --template; default the first).")
@@ -139,7 +143,8 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
             no_pseudonymize: bool, config_path: str | None, suite: str | None, suite_mode: str | None,
             gx_data_docs: str | None, vault: str | None, show_mapping: int,
             n_epochs: int | None, price_per_million: float | None, bom: bool | None,
-            workers: int | None, template: str | None, sheet: str | None,
+            workers: int | None, engine: str | None, spark_master: str | None,
+            template: str | None, sheet: str | None,
             record_start: str | None, force: bool, strict: bool, as_json: bool) -> None:
     """Run every stage: load, validate, pseudonymize, count tokens, check, split, emit."""
     from .config import load_config
@@ -150,7 +155,7 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
         target=target, model=model, validation_fraction=validation_fraction, seed=seed,
         suite=suite, suite_mode=suite_mode, n_epochs=n_epochs, gx_data_docs=gx_data_docs, vault=vault,
         price_per_million=price_per_million, bom=bom or None, workers=workers,
-        template=template, sheet=sheet, record_start=record_start,
+        engine=engine, spark_master=spark_master, template=template, sheet=sheet, record_start=record_start,
         pseudonymize=False if no_pseudonymize else None,
     )
     key = None if not config.pseudonymize else _load_key(key_file, required=True, strict=strict)

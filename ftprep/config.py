@@ -25,7 +25,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TARGETS = ("azure", "openai")
-EXECUTION_SETTINGS = ("workers", "batch_size", "gx_data_docs", "vault")
+EXECUTION_SETTINGS = ("workers", "batch_size", "gx_data_docs", "vault", "engine", "spark_master")
+ENGINES = ("local", "spark")
 SECRET_KEYS = frozenset({"key", "secret", "api_key", "password", "token"})
 
 
@@ -52,6 +53,8 @@ class PrepareConfig:
     suite_mode: str = "merge"
     gx_data_docs: str | None = None
     vault: str | None = None
+    engine: str = "local"  # "spark": row-level work on Spark (extra ftprep[spark])
+    spark_master: str | None = None  # e.g. "local[2]"; None: the active session
     pseudonymize_options: Mapping[str, Any] = field(default_factory=dict)
     checks: Mapping[str, Any] = field(default_factory=dict)
 
@@ -64,6 +67,8 @@ class PrepareConfig:
             raise ConfigError("batch_size must be at least 1 and workers at least 0 (0: one per core)")
         if self.suite_mode not in ("merge", "replace"):
             raise ConfigError("suite_mode must be merge or replace")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"engine must be one of {', '.join(ENGINES)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

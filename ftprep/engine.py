@@ -8,11 +8,14 @@ comes back with the pseudonymizer's state *delta* (report counts, distinct ids,
 hashed originals and fakes, fake -> original-id pairs) for the main process to merge.
 
 A keyed fake is a pure function of (key, type, value), so workers agree without
-sharing state. Only injectivity needs the whole run: when a worker had to re-draw a
-fake (or met an original that an earlier fake equals), or merged pairs show two
-originals with one fake, the parallel result could differ from the serial one, and
-the run is redone serially (:class:`NeedsSerialRun`). A worker's re-draw stops the
-parallel run at once, so little work is lost.
+sharing state. Only injectivity needs the whole run: a worker refuses a drawn fake
+that is already taken or equals an original it has seen, and the serial run would
+also refuse one taken or seen in *earlier batches of other workers*. The main process
+checks each batch, in input order, against everything before it
+(:meth:`PseudoState.diverges`): a new fake equal to an earlier original, an original
+equal to an earlier fake, or (over all pairs, at the end) one fake for two originals
+means the parallel result could differ from the serial one, and the run is redone
+serially (:class:`NeedsSerialRun`), at once, so little work is lost.
 
 Memory: what the main process keeps grows only with distinct values, and compactly:
 distinct ids and pairs as 64-bit integers in sorted numpy arrays, originals and fakes
@@ -78,6 +81,17 @@ class _SortedIds:
     def __len__(self) -> int:
         self._compact()
         return len(self._values)
+
+    def contains_any(self, values: Any) -> bool:
+        """Whether any of ``values`` (uint64 array) is in the set."""
+        np = _np()
+        if not len(values):
+            return False
+        if len(self._values):
+            at = np.minimum(self._values.searchsorted(values), len(self._values) - 1)
+            if bool((self._values[at] == values).any()):
+                return True
+        return any(bool(np.isin(values, chunk).any()) for chunk in self._pending)
 
 
 @dataclass
@@ -207,6 +221,10 @@ class StateDelta:
     leak: LeakDelta
     pairs: dict[str, dict[str, int]] = field(default_factory=dict)
     mapping: list[tuple[str, str, str]] = field(default_factory=list)  # for the vault (opt-in)
+    #: ids of the originals first seen here (one per new pair) and the ids the new fakes
+    #: would have as originals: what the serial run's re-draw decisions looked at
+    seen: Any = None
+    fake_ids: Any = None
 
 
 class PseudoState:
@@ -217,6 +235,26 @@ class PseudoState:
         self.totals = ReportTotals()
         self.leak = LeakIndex()
         self.pairs = PairLog()
+        self._seen = _SortedIds()
+        self._fake_ids = _SortedIds()
+
+    def diverges(self, delta: StateDelta) -> bool:
+        """Could the serial run have decided otherwise than the unit (batch, partition) that
+        made ``delta``, given every earlier unit? Call in input order, before :meth:`merge`.
+
+        A unit starts from a subset of the serial state, so what it refused the serial run
+        refuses too; what it accepted the serial run refuses only when a new fake equals an
+        original seen in an earlier unit (the serial run re-draws it), when an original
+        equals an earlier unit's fake (the serial run counts a collision), or when one fake
+        went to two originals (``conflicts``, checked over all pairs at the end)."""
+        if delta.report.report.collisions:
+            return True
+        if delta.seen is None:
+            return False
+        diverged = self._seen.contains_any(delta.fake_ids) or self._fake_ids.contains_any(delta.seen)
+        self._seen.add(delta.seen)
+        self._fake_ids.add(delta.fake_ids)
+        return diverged
 
     def merge(self, delta: StateDelta) -> None:
         self.totals.add(delta.report)
@@ -243,6 +281,7 @@ class _Drain:
         self.pz = pz
         self.worker = worker
         self.pairs_seen: dict[str, int] = {}
+        self._hasher: Any = None
 
     def take(self) -> StateDelta:
         from .pseudonymize import PseudonymizeReport
@@ -264,6 +303,15 @@ class _Drain:
                     items.reverse()
                     delta.pairs[ns] = dict(items)
                     self.pairs_seen[ns] = len(owners)
+            np = _np()
+            if self._hasher is None:
+                from .pseudonymize.fakes import KeyedHasher
+
+                self._hasher = KeyedHasher(pz._key)
+            oid = self._hasher.oid
+            delta.seen = np.array([o for d in delta.pairs.values() for o in d.values()], np.uint64)
+            delta.fake_ids = np.array([oid(ns, fake) for ns, d in delta.pairs.items() for fake in d],
+                                      np.uint64)
         return delta
 
 
@@ -387,10 +435,8 @@ class ProcessEngine:
                                                               self.max_line_bytes))
         for items, delta in ordered_map(self.pool, _worker_run, tasks, self.in_flight):
             if delta is not None:
-                report = delta.report.report
-                if report.redraws or report.collisions:
-                    # a decision that depended on what other workers saw: stop now
-                    raise NeedsSerialRun()
+                if self.state.diverges(delta):
+                    raise NeedsSerialRun()  # the serial run would have decided otherwise: stop now
                 self.state.merge(delta)
                 self._mapping.extend(delta.mapping)
             yield items

@@ -595,7 +595,8 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
         return _run_once(files, out, config, ctx, key, started, limits, workers)
     except NeedsSerialRun:
         # A cross-worker fake collision: redo serially so the output equals --workers 1.
-        return _run_once(files, out, config, ctx, key, started, limits, 1)
+        return _run_once(files, out, config.with_overrides(engine="local"), ctx, key, started,
+                         limits, 1)
 
 
 def _default_workers() -> int:
@@ -608,8 +609,12 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
               key: bytes | None, started: float, limits: ReadLimits, workers: int) -> PrepareReport:
     from .engine import NeedsSerialRun, ProcessEngine, SerialEngine
 
-    engine: SerialEngine | ProcessEngine
-    if workers > 1:
+    engine: Any
+    if config.engine == "spark" and config.template is None:
+        from .spark import SparkEngine
+
+        engine = SparkEngine(ctx, limits, config, key)
+    elif workers > 1:
         engine = ProcessEngine(ctx, limits, config.batch_size, workers)
     else:
         engine = SerialEngine(ctx, limits, config.batch_size)
