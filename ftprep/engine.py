@@ -82,16 +82,18 @@ class _SortedIds:
         self._compact()
         return len(self._values)
 
-    def contains_any(self, values: Any) -> bool:
-        """Whether any of ``values`` (uint64 array) is in the set."""
+    def member(self, values: Any) -> Any:
+        """A bool array: which of ``values`` (uint64 array) are in the set."""
         np = _np()
+        found = np.zeros(len(values), dtype=bool)
         if not len(values):
-            return False
+            return found
         if len(self._values):
             at = np.minimum(self._values.searchsorted(values), len(self._values) - 1)
-            if bool((self._values[at] == values).any()):
-                return True
-        return any(bool(np.isin(values, chunk).any()) for chunk in self._pending)
+            found |= self._values[at] == values
+        for chunk in self._pending:
+            found |= np.isin(values, chunk)
+        return found
 
 
 @dataclass
@@ -237,24 +239,31 @@ class PseudoState:
         self.pairs = PairLog()
         self._seen = _SortedIds()
         self._fake_ids = _SortedIds()
+        self._collisions = 0
+        self.checked = False  # units were checked in order: collisions are counted here
 
     def diverges(self, delta: StateDelta) -> bool:
-        """Could the serial run have decided otherwise than the unit (batch, partition) that
-        made ``delta``, given every earlier unit? Call in input order, before :meth:`merge`.
+        """Could the serial run have decided otherwise than the unit (batch, split) that made
+        ``delta``, given every earlier unit? Call in input order, before :meth:`merge`.
 
         A unit starts from a subset of the serial state, so what it refused the serial run
-        refuses too; what it accepted the serial run refuses only when a new fake equals an
-        original seen in an earlier unit (the serial run re-draws it), when an original
-        equals an earlier unit's fake (the serial run counts a collision), or when one fake
-        went to two originals (``conflicts``, checked over all pairs at the end)."""
-        if delta.report.report.collisions:
-            return True
+        refuses too; what it accepted the serial run refuses only when one of its new fakes
+        equals an original seen in an earlier unit (the serial run re-draws), or when one
+        fake went to two originals (``conflicts``, over all pairs at the end). An original
+        equal to an earlier fake changes no output, only the collision count, which is
+        recomputed here as the serial run counts it: at the original's first appearance."""
         if delta.seen is None:
             return False
-        diverged = self._seen.contains_any(delta.fake_ids) or self._fake_ids.contains_any(delta.seen)
-        self._seen.add(delta.seen)
+        np = _np()
+        self.checked = True
+        if bool(self._seen.member(delta.fake_ids).any()):
+            return True
+        new = np.unique(delta.seen)
+        new = new[~self._seen.member(new)]
         self._fake_ids.add(delta.fake_ids)
-        return diverged
+        self._collisions += int(self._fake_ids.member(new).sum())
+        self._seen.add(new)
+        return False
 
     def merge(self, delta: StateDelta) -> None:
         self.totals.add(delta.report)
@@ -264,7 +273,10 @@ class PseudoState:
 
     @property
     def report(self) -> Any:
-        return self.totals.report()
+        report = self.totals.report()
+        if report is not None and self.checked:
+            report.collisions = self._collisions
+        return report
 
     @property
     def conflicts(self) -> int:

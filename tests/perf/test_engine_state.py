@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -127,3 +128,24 @@ def test_vault_gets_the_workers_entries(tmp_path: Path) -> None:
         with Vault(vault, KEY) as v:
             sizes.append(len(v))
     assert sizes[0] == sizes[1] > 300
+
+
+def _unit(seen: list[int], fake_ids: list[int], collisions: int = 0) -> Any:
+    from ftprep.engine import StateDelta
+    from ftprep.leak_pass import LeakDelta
+
+    return StateDelta(report=ReportDelta(PseudonymizeReport(collisions=collisions)), leak=LeakDelta(),
+                      seen=np.array(seen, np.uint64), fake_ids=np.array(fake_ids, np.uint64))
+
+
+def test_units_are_checked_against_earlier_units_in_order() -> None:
+    from ftprep.engine import PseudoState
+
+    state = PseudoState()
+    for delta in (_unit([100, 101], [7, 8]), _unit([101, 7], [9], collisions=0)):
+        assert not state.diverges(delta)  # 7 was a fake before it came as an original
+        state.merge(delta)
+    assert state.report.collisions == 1  # counted once, at 7's first appearance
+    assert not state.diverges(_unit([7], [10]))  # seen before: no second collision
+    assert state.report.collisions == 1
+    assert state.diverges(_unit([200], [100]))  # a new fake equal to an earlier original
