@@ -409,8 +409,8 @@ class Detector:
         last_end = -1
         for m in _CAF_ANCHOR.finditer(text):
             start = m.start()
-            if start <= last_end:
-                continue
+            if start <= last_end or text[start - 2 : start] not in _CAF_TAILS:
+                continue  # (every prefix ends in one of these letter pairs: a cheap first test)
             k = start
             while k > 0 and start - k < 6 and (text[k - 1].islower() or text[k - 1].isdigit()):
                 k -= 1
@@ -535,13 +535,16 @@ class Detector:
 
     def _hosts(self, text: str, out: list[Span]) -> None:
         last_end = -1
+        rev = ""  # the text reversed, to find where a run of host characters starts
+        n = len(text)
         for m in _TLD_ANCHOR.finditer(text):
             tld = m.group()[1:].lower()
             if tld not in _ALL_TLDS or m.start() < last_end:
                 continue
-            start = m.start()
-            while start > 0 and text[start - 1] in _HOST_CHARS:
-                start -= 1
+            if not rev:
+                rev = text[::-1]
+            run = _HOST_RUN.match(rev, n - m.start())  # always matches (possibly empty)
+            start = m.start() - (run.end() - (n - m.start())) if run else m.start()
             while start < m.start() and text[start] in ".-":
                 start += 1
             if start > 1 and text[start - 1] == "." and text[start - 2] == "*":
@@ -679,6 +682,7 @@ def card_brand_ok(digits: str) -> bool:
 _CAF_PREFIXES = frozenset(
     ["rg", "vm", "vmss", "kv", "aks", "app", "func", "st", "sql", "sqldb", "sqlmi", "cosmos", "redis", "vnet", "snet", "nsg", "pip", "lb", "agw", "afd", "apim", "acr", "appi", "rsv", "evh", "evhns", "sb", "sbns", "adf", "synw", "mlw", "oai", "srch", "cae", "asp", "nic", "disk", "bas", "vpng", "lgw", "psql", "mysql", "stapp", "law", "dls", "ase", "ci"]
 )
+_CAF_TAILS = frozenset(p[-2:] for p in _CAF_PREFIXES)
 _STORAGE_NAME = re.compile(r"st[a-z]{6,20}\d{1,4}(?![\w-]|\.[a-z0-9])")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 _CAF_ANCHOR = re.compile(r"-[a-z0-9]+-")
@@ -709,7 +713,7 @@ _MAC_DOT_ANCHOR = re.compile(r"\.[0-9A-Fa-f]{4}\.")
 _MAC_DOT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _TLD_ANCHOR = re.compile(r"\.[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-])")
 _ALL_TLDS = PUBLIC_TLDS | INTERNAL_SUFFIXES
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_HOST_RUN = re.compile(r"[A-Za-z0-9.-]*")  # the same characters, as a pattern
 _HOST_FULL = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
 )

@@ -114,7 +114,9 @@ class Pseudonymizer:
         self._span_cache = _BoundedCache(4096)
         self._norm_keys: dict[str, str] = {}
         self._words = _BoundedCache(self.config.cache_size)  # label word -> fake word
+        self._domains = _BoundedCache(self.config.cache_size)  # host -> mapped host
         self._memo: dict[str, list[Span]] = {}
+        self._lmemo: dict[str, list[Span]] = {}  # learned-value spans per string, this record
         self._trace: dict[str, list[Replacement]] | None = None
         self._observing = False
         #: (entity type, fake) -> original, collected for the vault when record_mapping is on
@@ -133,7 +135,7 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words"):
+                     "_words", "_domains"):
             state.pop(name)
         return state
 
@@ -145,6 +147,7 @@ class Pseudonymizer:
         self._cache = _BoundedCache(self.config.cache_size)
         self._rcache = _BoundedCache(self.config.cache_size)
         self._words = _BoundedCache(self.config.cache_size)
+        self._domains = _BoundedCache(self.config.cache_size)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
 
@@ -168,6 +171,7 @@ class Pseudonymizer:
             value, changed = self._walk(obj, None, counts)
         finally:
             self._memo.clear()
+            self._lmemo.clear()
             self._learned.clear()
         return Transformed(value, changed, counts)
 
@@ -179,6 +183,7 @@ class Pseudonymizer:
             new = self._string(text, None, counts)
         finally:
             self._memo.clear()
+            self._lmemo.clear()
             self._learned.clear()
         return Transformed(new, new != text, counts)
 
@@ -272,6 +277,7 @@ class Pseudonymizer:
             self._observing = False
             self._report = saved
             self._memo.clear()
+            self._lmemo.clear()
             self._learned.clear()
 
     def trace(self, obj: Any) -> tuple[Transformed, dict[str, list[Replacement]]]:
@@ -410,10 +416,17 @@ class Pseudonymizer:
         return k
 
     def _learned_spans(self, text: str) -> list[Span]:
+        """Spans of the values learned in this record (memoized per record: roles repeat)."""
+        if not self._learned:
+            return []
+        hit = self._lmemo.get(text)
+        if hit is None:
+            hit = self._lmemo[text] = self._find_learned(text)
+        return hit
+
+    def _find_learned(self, text: str) -> list[Span]:
         out: list[Span] = []
         learned = self._learned
-        if not learned:
-            return out
         n = len(text)
         if n < min(map(len, learned)) and text.isascii():
             return out  # shorter than every learned value (and lower() keeps the length)
@@ -815,10 +828,11 @@ class Pseudonymizer:
             else:
                 # a word inside a name is mapped like the organization of the same name,
                 # so "rg-contoso-prod" and "contoso.com" stay coherent
-                word = self._words.get(low)
+                word = None if self._observing else self._words.get(low)
                 if word is None:
                     word = _NON_ALNUM.sub("", self._org_core(low)[0].lower())
-                    self._words.put(low, word)
+                    if not self._observing:  # observe() draws no fakes: nothing to memoize
+                        self._words.put(low, word)
                 out.append(F.match_case(tok, word))
             pos = m.end()
         out.append(label[pos:])
@@ -834,7 +848,17 @@ class Pseudonymizer:
 
     def _domain(self, host: str) -> str:
         """Map a host name: kept public domains unchanged, Azure suffixes kept, the
-        registrable name mapped like its organization, other labels mapped as labels."""
+        registrable name mapped like its organization, other labels mapped as labels.
+        Memoized per run: a customer's domain recurs in many e-mails and host names."""
+        if self._observing:  # observe() draws no fakes: nothing to memoize
+            return self._map_domain(host)
+        hit = self._domains.get(host)
+        if hit is None:
+            hit = self._map_domain(host)
+            self._domains.put(host, hit)
+        return hit
+
+    def _map_domain(self, host: str) -> str:
         low = host.lower().rstrip(".")
         trail = host[len(low):] if len(host) > len(low) else ""
         labels = host.rstrip(".").split(".")
@@ -842,7 +866,7 @@ class Pseudonymizer:
             low == d or low.endswith("." + d) for d in self._keep_domains
         ):
             return host
-        for suffix in AZURE_HOST_SUFFIXES:
+        for suffix in AZURE_HOST_SUFFIXES if low in _AZURE_SUFFIX_SET or low.endswith(_AZURE_DOTTED) else ():
             if low == suffix:
                 return host
             if low.endswith("." + suffix):
@@ -1000,7 +1024,7 @@ def _may_hold_identifier(name: str) -> bool:
     """False when no detector can find an identifier other than a resource name spanning all of
     ``name``: without ``.:@=/`` or white space that needs 7+ digits (phone, card, SSN, IBAN), or
     15+ characters with a fixed shape (GUID 36/38, MAC 17, IBAN, a secret prefix)."""
-    if _ID_CHARS.search(name) or sum(c.isdigit() for c in name) >= 7:
+    if _ID_CHARS.search(name) or sum(map(str.isdigit, name)) >= 7:
         return True
     n = len(name)
     if n < 15:
@@ -1052,6 +1076,8 @@ _COMMON_WORDS = frozenset(
 
 
 _NOT_SURNAME_WORDS = _COMMON_WORDS | _NOT_SURNAMES
+_AZURE_SUFFIX_SET = frozenset(AZURE_HOST_SUFFIXES)
+_AZURE_DOTTED = tuple("." + suffix for suffix in AZURE_HOST_SUFFIXES)
 
 
 def match_case_initial(template: str, repl: str) -> str:

@@ -164,9 +164,16 @@ class NameFinder:
         self._key_suffixes = frozenset(
             norm_key(re.split(r"[ _-]", k)[-1]) for k in config.person_keys + config.organization_keys
         ) | self._person_keys | self._org_keys
+        # every key suffix followed by 0-3 of " \t\"'" and a ":" or "=": the automaton reports
+        # only separators that follow a key (a bare "name" in prose costs nothing)
         self._key_auto = ahocorasick.Automaton()
+        fillers = [""]
+        for _ in range(3):
+            fillers += [f + c for f in fillers if len(f) == len(fillers[-1]) for c in " \t\"'"]
         for word in self._key_suffixes:
-            self._key_auto.add_word(word, len(word))
+            for filler in fillers:
+                for sep in ":=":
+                    self._key_auto.add_word(word + filler + sep, 0)
         self._key_auto.make_automaton()
         self._automaton: ahocorasick.Automaton | None = None
         listed: dict[str, str] = {}
@@ -295,11 +302,8 @@ class NameFinder:
         if len(low) != n:
             return
         done: set[int] = set()
-        for end_idx, _length in self._key_auto.iter(low):
-            i = end_idx + 1
-            while i < n and i - end_idx <= 3 and text[i] in " \t\"'":
-                i += 1
-            if i >= n or text[i] not in ":=" or i in done:
+        for i, _ in self._key_auto.iter(low):  # i: the separator after a key (and 0-3 fillers)
+            if i in done:
                 continue
             done.add(i)
             line_start = max(text.rfind("\n", 0, i) + 1, i - 48)
