@@ -41,6 +41,7 @@ from .io import BOM
 
 CHUNK_ROWS = 2000
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
+_SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, ..., separator
 _SCANNER: dict[str, Any] = {}  # per worker process only
 _FIELD = 0xFFFF
 _COMPACT_EVERY = 1 << 18  # pending entries before a merge into the sorted arrays
@@ -277,40 +278,67 @@ class _Part:
     def __len__(self) -> int:
         return len(self.match)
 
-    def find(self, hay: str, hashes: Any, spans: list[tuple[int, int]], types: list[str]
+    def find(self, hay: str, hashes: Any, bounds: _Bounds, types: list[str]
              ) -> list[tuple[int, int, str]]:
-        """Originals in ``hay`` given the hashes and spans of its (lower-cased) words."""
+        """Originals in ``hay`` given the hashes and bounds of its (lower-cased) words."""
         np = _np()
-        lo = self.anchor.searchsorted(hashes, side="left")
-        hi = self.anchor.searchsorted(hashes, side="right")
-        hit_words = np.nonzero(hi > lo)[0]
+        lo = self.anchor.searchsorted(hashes)
+        lo_ok = np.minimum(lo, len(self.anchor) - 1)
+        hit_words = np.nonzero(self.anchor[lo_ok] == hashes)[0]
         if not len(hit_words):
             return []
+        starts, ends = bounds.get()
+        n_words, n = len(starts), len(hay)
+        anchor, shape = self.anchor, self.shape
         candidates: dict[tuple[int, int], str] = {}
         for i in hit_words.tolist():
-            for packed in self.shape[lo[i]:hi[i]].tolist():
-                span = _candidate(spans, i, packed, len(hay))
-                if span is not None and span not in candidates and _boundary_ok(hay, *span):
-                    candidates[span] = hay[span[0]:span[1]]
+            j = int(lo[i])
+            h = anchor[j]
+            while j < len(anchor) and anchor[j] == h:
+                packed = int(shape[j])
+                j += 1
+                first = i - ((packed >> 32) & _FIELD)
+                last = first + (packed >> 48) - 1
+                if first < 0 or last >= n_words:
+                    continue
+                start, end = starts[first] - ((packed >> 16) & _FIELD), ends[last] + (packed & _FIELD)
+                if start < 0 or end > n or (start, end) in candidates:
+                    continue
+                if (start == 0 or not hay[start - 1].isalnum()) and (end == n or not hay[end].isalnum()):
+                    candidates[(start, end)] = hay[start:end]
         if not candidates:
             return []
-        wanted = np.array([full_hash(c) for c in candidates.values()], dtype=np.uint64)
+        try:
+            blob = b"".join([_blake64(c.encode()) for c in candidates.values()])
+        except UnicodeEncodeError:  # a lone surrogate
+            blob = b"".join([_blake64(c.encode("utf-8", "surrogatepass")) for c in candidates.values()])
+        wanted = np.frombuffer(blob, dtype=">u8").astype(np.uint64)
         at = np.minimum(self.match.searchsorted(wanted), len(self.match) - 1)
-        found = self.match[at] == wanted
-        return [(s, e, types[int(self.etype[j])])
-                for (s, e), j, ok in zip(candidates, at.tolist(), found.tolist(), strict=True) if ok]
+        found = np.nonzero(self.match[at] == wanted)[0]
+        if not len(found):
+            return []
+        spans = list(candidates)
+        return [(*spans[k], types[int(self.etype[at[k]])]) for k in found.tolist()]
 
 
-def _candidate(spans: list[tuple[int, int]], i: int, packed: int, n: int) -> tuple[int, int] | None:
-    """The substring a shape puts around anchor word ``i``, if it fits."""
-    words, best = packed >> 48, (packed >> 32) & _FIELD
-    prefix, suffix = (packed >> 16) & _FIELD, packed & _FIELD
-    first = i - best
-    last = first + words - 1
-    if first < 0 or last >= len(spans):
-        return None
-    start, end = spans[first][0] - prefix, spans[last][1] + suffix
-    return (start, end) if start >= 0 and end <= n else None
+def _blake64(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=8).digest()
+
+
+class _Bounds:
+    """Start and end offsets of a row's words, computed only when an anchor hits."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts  # _SPLIT.split: separator, word, separator, ..., separator
+        self._bounds: tuple[list[int], list[int]] | None = None
+
+    def get(self) -> tuple[list[int], list[int]]:
+        if self._bounds is None:
+            np = _np()
+            offsets = np.cumsum(np.fromiter(map(len, self.parts), dtype=np.int64,
+                                            count=len(self.parts))).tolist()
+            self._bounds = (offsets[0:-1:2], offsets[1::2])
+        return self._bounds
 
 
 class HashedLeakScanner:
@@ -343,7 +371,8 @@ class HashedLeakScanner:
                 if _boundary_ok(hay, at, at + len(value)):
                     hits.append((at, at + len(value), etype))
                 at = hay.find(value, at + 1)
-        words = _WORD.findall(lowered)
+        parts = _SPLIT.split(lowered)
+        words = parts[1::2]
         if not words:
             hits.sort()
             return hits
@@ -351,11 +380,11 @@ class HashedLeakScanner:
             hashes = _np().array(list(map(zlib.crc32, map(str.encode, words))), dtype=_np().uint32)
         except UnicodeEncodeError:  # a lone surrogate
             hashes = _np().array([word_hash(w) for w in words], dtype=_np().uint32)
-        spans = [m.span() for m in _WORD.finditer(lowered)]
+        bounds = _Bounds(parts)
         if len(self._lower):
-            hits += self._lower.find(lowered, hashes, spans, self.types)
+            hits += self._lower.find(lowered, hashes, bounds, self.types)
         if len(self._cased):
-            hits += self._cased.find(text, hashes, spans, self.types)
+            hits += self._cased.find(text, hashes, bounds, self.types)
         hits.sort()
         return hits
 
