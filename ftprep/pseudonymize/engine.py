@@ -577,19 +577,26 @@ class Pseudonymizer:
         ck = (etype, span.sub, value)
         hit = self._rcache.get(ck)
         if hit is None:
-            inner: dict[str, int] = {}
-            self._inner = inner
-            new, oid = handler(value, span)
-            self._inner = {}
-            changed = new != value
-            if changed:
+            if etype in _COMPOSITE:  # may replace values inside: count them with this one
+                saved = self._inner
+                inner: dict[str, int] = {}
+                self._inner = inner
+                try:
+                    new, oid = handler(value, span)
+                finally:
+                    self._inner = saved
+                inner_counts = tuple(inner.items())
+                for etype_in, n in inner_counts:
+                    counts[etype_in] = counts.get(etype_in, 0) + n
+            else:
+                new, oid = handler(value, span)
+                inner_counts = ()
+            if new != value:
                 self._remember(etype, value, new)
-                if self._mapping is not None and etype != "SECRET":
+                if self._mapping is not None:
                     self._mapping[(etype, new)] = value
-            hit = (new, oid, tuple(inner.items()))
+            hit = (new, oid, inner_counts)
             self._rcache.put(ck, hit)
-            for etype_in, n in inner.items():
-                counts[etype_in] = counts.get(etype_in, 0) + n
         else:
             for etype_in, n in hit[2]:
                 counts[etype_in] = counts.get(etype_in, 0) + n
@@ -1076,6 +1083,9 @@ _COMMON_WORDS = frozenset(
 
 
 _NOT_SURNAME_WORDS = _COMMON_WORDS | _NOT_SURNAMES
+# Handlers that replace values inside theirs (a URL's host and path, a resource ID's GUID and
+# names): the inner counts are kept with the composite so a repeat counts them again.
+_COMPOSITE = frozenset(("URL", "AZURE_RESOURCE_ID"))
 _AZURE_SUFFIX_SET = frozenset(AZURE_HOST_SUFFIXES)
 _AZURE_DOTTED = tuple("." + suffix for suffix in AZURE_HOST_SUFFIXES)
 
