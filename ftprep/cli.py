@@ -215,7 +215,8 @@ def render_prepare(s: dict[str, Any], seconds: float) -> str:
         lines.append("  pseudonymization: OFF (upload will refuse these files)")
     ch = s["checks"]
     lines.append(f"  checks: {'passed' if ch['success'] else 'FAILED'}"
-                 + (f" (failed: {', '.join(ch['failed'])})" if ch["failed"] else ""))
+                 + (f" (failed: {', '.join(ch['failed'])})" if ch["failed"] else "")
+                 + (f" (warnings: {', '.join(ch.get('warned', []))})" if ch.get("warned") else ""))
     lines.append(f"  wrote {', '.join(s['outputs'].values())} and manifest.json in {s['outdir']}")
     return "\n".join(lines)
 

@@ -509,7 +509,9 @@ class PrepareReport:
             "tokens": m["tokens"],
             "checks": {"success": m["checks"]["success"],
                        "failed": [r.get("name") or r["expectation"] for r in m["checks"]["results"]
-                                  if not r["success"]]},
+                                  if not r["success"] and r.get("severity") == "error"],
+                       "warned": [r.get("name") or r["expectation"] for r in m["checks"]["results"]
+                                  if not r["success"] and r.get("severity") != "error"]},
             "pseudonymization": m["pseudonymization"],
             "outputs": {k: v["path"] for k, v in m["outputs"].items()},
             "warnings": self.warnings,
