@@ -35,6 +35,7 @@ _UPPER_HEX = re.compile(r"[A-F]")
 _PHONE_EXT = re.compile(r"\s?(?:x|ext\.?)\s?\d+$")
 _LOCAL_SPLIT = re.compile(r"([._-])")
 _TRAILING_DIGITS = re.compile(r"\d+$")
+_INDENT = re.compile(r"\n( +)")
 _URL_PARTS = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/?#@]*@)?(?P<host>\[[^\]]+\]|[^/?#:]*)"
     r"(?P<port>:\d+)?(?P<rest>.*)$",
@@ -522,7 +523,7 @@ class Pseudonymizer:
         compact = '":' in s and '": ' not in s
         indent = None
         if "\n" in s:
-            m = re.search(r"\n( +)", s)
+            m = _INDENT.search(s)
             indent = len(m.group(1)) if m else 2
         ensure_ascii = s.isascii() and "\\u" in s
         return json.dumps(

@@ -421,6 +421,7 @@ class NameFinder:
             out.append(Span(start, end, etype))
 
 
+_PERSON_TOKEN = re.compile(r"[^\s,]+")
 _TITLE_WORD = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?$", re.IGNORECASE)
 
 
@@ -430,7 +431,7 @@ def split_person(value: str, sub: str = "") -> list[tuple[int, int, str]]:
     ``sub`` forces the role (``first`` / ``last`` for first_name / last_name fields).
     "Doe, Jane" is read last-first; a title makes a lone word a last name.
     """
-    tokens = [(m.start(), m.end()) for m in re.finditer(r"[^\s,]+", value)]
+    tokens = [m.span() for m in _PERSON_TOKEN.finditer(value)]
     titled = bool(tokens) and bool(_TITLE_WORD.match(value[tokens[0][0] : tokens[0][1]]))
     if titled:
         tokens = tokens[1:]
