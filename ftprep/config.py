@@ -25,7 +25,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TARGETS = ("azure", "openai")
-EXECUTION_SETTINGS = ("workers", "batch_size", "gx_data_docs", "vault", "engine", "spark_master")
+EXECUTION_SETTINGS = ("workers", "batch_size", "gx_data_docs", "vault", "engine", "spark_master",
+                      "spark_path_map")
 ENGINES = ("local", "spark")
 SECRET_KEYS = frozenset({"key", "secret", "api_key", "password", "token"})
 
@@ -55,6 +56,7 @@ class PrepareConfig:
     vault: str | None = None
     engine: str = "local"  # "spark": row-level work on Spark (extra ftprep[spark])
     spark_master: str | None = None  # e.g. "local[2]"; None: the active session
+    spark_path_map: str | None = None  # "LOCAL_PREFIX=SPARK_PREFIX": how Spark names the inputs
     pseudonymize_options: Mapping[str, Any] = field(default_factory=dict)
     checks: Mapping[str, Any] = field(default_factory=dict)
 

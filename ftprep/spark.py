@@ -192,6 +192,22 @@ def process_partition(batches: Iterator[Any], job: PartitionJob) -> Iterator[Any
 
 # --- driver side --------------------------------------------------------------------------
 
+def path_mapper(spec: str | None) -> Callable[[str], str]:
+    """``"LOCAL=SPARK"``: an input path starting with LOCAL is read by Spark as SPARK + the
+    rest (the driver hashes the file through its local mount, Spark reads it by its name),
+    e.g. ``/lakehouse/default/Files/=Files/`` on Fabric."""
+    if not spec:
+        return lambda path: path
+    local, sep, remote = spec.partition("=")
+    if not sep or not local:
+        raise UsageError("spark_path_map must look like LOCAL_PREFIX=SPARK_PREFIX")
+
+    def mapped(path: str) -> str:
+        return remote + path[len(local):] if path.startswith(local) else path
+
+    return mapped
+
+
 def _check_input(path: str) -> None:
     """What the local reader would refuse, refused here too (when the driver can read it)."""
     if not os.path.exists(path):
@@ -214,7 +230,7 @@ class SparkEngine:
         self.config = config
         self.key = key
         self.spark = session if session is not None else get_session(config.spark_master)
-        self.to_spark_path = to_spark_path or (lambda p: p)
+        self.to_spark_path = to_spark_path or path_mapper(config.spark_path_map)
         self.state = PseudoState()
         self._mapping: list[tuple[str, str, str]] = []
         self._cached: list[Any] = []
