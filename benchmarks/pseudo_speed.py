@@ -2,28 +2,34 @@
 
 Usage::
 
-    python benchmarks/pseudo_speed.py [FILE.jsonl ...] [--repeat N] [--json]
+    python benchmarks/pseudo_speed.py [FILE.jsonl ...] [--records N] [--repeat N] [--wall] [--json]
 
-Default data: ``sample_data/support_chat.jsonl`` plus the labelled eval set
-(``benchmarks/data/pii_eval.jsonl``) when present. Every repetition times, in turn:
+Without files, ``N`` examples (default 2000, ~4.7 MB) are generated with
+``benchmarks/make_data.py`` (the sample-data scenarios at their identifier density, mostly
+distinct customers: what a log-derived corpus looks like). Every repetition times, in turn:
 
 * ``tiktoken``: ``encode_ordinary`` of every string value (what token counting costs),
-* ``detect``: all detectors over every string value, no replacement,
-* ``pseudonymize (cold)``: a fresh :class:`Pseudonymizer` per repetition, ``transform`` of
-  every record (every value new: the realistic case for a single pass over a corpus),
-* ``pseudonymize (warm)``: the same instance again (values seen before, caches hot).
+* ``detect``: all detectors over every string value, no replacement (a fresh detector),
+* ``cold``: a fresh :class:`Pseudonymizer` (empty caches), ``transform`` of every record, as
+  the pipeline calls it: the realistic case for one pass over a corpus of distinct values,
+* ``warm``: the same instance again (values seen before, caches hot).
 
-Throughput is bytes of JSONL lines per second; the best of N repetitions is reported (the
-machine is shared, so the best run is the least disturbed). Interleaving the measurements
-keeps the ratio fair when the load changes.
+Times are CPU seconds of this process (``--wall`` for wall-clock); the best of N repetitions
+is reported, and the stages are interleaved, so load from other processes on a shared
+machine mostly cancels out of the ratio. ``--gc-threshold`` sets the collector's first
+threshold for the run (Python's default is 700) to show what garbage collection costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
+import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,10 +62,18 @@ def _strings(obj: Any, out: list[str]) -> None:
             _strings(v, out)
 
 
-def _time(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def _generated(records: int, tmp: Path) -> list[Path]:
+    path = tmp / f"bench{records}.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_data.py"), str(records), str(path)],
+                   check=True, stderr=subprocess.DEVNULL)
+    return [path]
+
+
+def _default_files(records: int, tmp: Path) -> list[Path]:
+    if (ROOT / "benchmarks" / "make_data.py").exists():
+        return _generated(records, tmp)
+    return [p for p in (ROOT / "sample_data" / "support_chat.jsonl",
+                        ROOT / "benchmarks" / "data" / "pii_eval.jsonl") if p.exists()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,23 +81,28 @@ def main(argv: list[str] | None = None) -> int:
     from ftprep.pseudonymize.detect import Detector
     from ftprep.pseudonymize.names import NameFinder
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--records", type=int, default=2000, help="examples to generate without FILES")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--wall", action="store_true", help="wall-clock instead of CPU time")
+    ap.add_argument("--gc-threshold", type=int, default=None)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    files = args.files or [p for p in (ROOT / "sample_data" / "support_chat.jsonl",
-                                       ROOT / "benchmarks" / "data" / "pii_eval.jsonl") if p.exists()]
-    lines = [ln for f in files for ln in f.read_bytes().splitlines() if ln.strip()]
+    clock = time.perf_counter if args.wall else time.process_time
+    with tempfile.TemporaryDirectory() as tmp:
+        files = args.files or _default_files(args.records, Path(tmp))
+        lines = [ln for f in files for ln in f.read_bytes().splitlines() if ln.strip()]
     objs = [json.loads(ln) for ln in lines]
     strings: list[str] = []
     for o in objs:
         _strings(o, strings)
     mb = sum(len(ln) for ln in lines) / 1e6
+    if args.gc_threshold is not None:
+        gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
 
     enc = _encoding()
     warm = Pseudonymizer(KEY)
-    detector, names = Detector(warm.config), NameFinder(warm.config)
     warm.transform_text("warm-up jane@contoso.com +1 425 555 0100")  # load pools and metadata
 
     def tiktoken_count() -> None:
@@ -91,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             enc.encode_ordinary(s)
 
     def detect_only() -> None:
+        detector, names = Detector(warm.config), NameFinder(warm.config)
         for s in strings:
             detector.detect(s)
             names.find(s)
@@ -104,17 +124,26 @@ def main(argv: list[str] | None = None) -> int:
         for o in objs:
             warm.transform(o)
 
+    def timed(fn: Callable[[], object]) -> float:
+        t0 = clock()
+        fn()
+        return clock() - t0
+
     runs: dict[str, list[float]] = {"tiktoken": [], "detect": [], "cold": [], "warm": []}
     for _ in range(args.repeat):
-        runs["tiktoken"].append(_time(tiktoken_count))
-        runs["detect"].append(_time(detect_only))
-        runs["cold"].append(_time(cold))
-        runs["warm"].append(_time(warm_run))
+        runs["tiktoken"].append(timed(tiktoken_count))
+        runs["detect"].append(timed(detect_only))
+        runs["cold"].append(timed(cold))
+        runs["warm"].append(timed(warm_run))
     best = {k: mb / min(v) for k, v in runs.items()}
     result = {
+        "data": [str(f) for f in args.files] or f"make_data.py {args.records}",
         "data_mb": round(mb, 3),
         "records": len(objs),
         "repeat": args.repeat,
+        "clock": "wall" if args.wall else "cpu",
+        "gc_threshold": gc.get_threshold()[0],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}",
         "mb_per_s": {k: round(v, 2) for k, v in best.items()},
         "ratio_cold_vs_tiktoken": round(best["cold"] / best["tiktoken"], 3),
         "ratio_warm_vs_tiktoken": round(best["warm"] / best["tiktoken"], 3),
@@ -122,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"data: {result['data_mb']} MB, {len(objs)} records, best of {args.repeat}")
+        print(f"data: {result['data_mb']} MB, {len(objs)} records, best of {args.repeat} "
+              f"({result['clock']} time, gc threshold {result['gc_threshold']}; {result['machine']})")
         for k, v in result["mb_per_s"].items():
             print(f"  {k:10s} {v:7.2f} MB/s")
         print(f"  pseudonymize/tiktoken: cold {result['ratio_cold_vs_tiktoken']:.2f}, "
