@@ -37,14 +37,13 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .io import DEFAULT_MAX_LINE_BYTES, ReadLimits, iter_lines, parse_record
-from .leak_pass import LeakDelta, LeakIndex, encode, full_hash
+from .leak_pass import LeakDelta, LeakIndex, SortedTable, encode, full_hash
 from .records import Record
 
 if TYPE_CHECKING:
     from .pipeline import Processed, RunContext
 
 RawLine = tuple[int, bytes]
-_COMPACT_EVERY = 1 << 18  # pending ids / pairs before a merge into the sorted arrays
 
 
 class NeedsSerialRun(Exception):
@@ -58,42 +57,20 @@ def _np() -> Any:
 
 
 class _SortedIds:
-    """A growing set of 64-bit integers: a sorted unique array plus pending chunks."""
+    """A growing set of 64-bit integers (a :class:`~ftprep.leak_pass.SortedTable`)."""
 
     def __init__(self) -> None:
-        self._values = _np().zeros(0, _np().uint64)
-        self._pending: list[Any] = []
-        self._pending_n = 0
+        self._table = SortedTable()
 
     def add(self, values: Any) -> None:
-        if len(values):
-            self._pending.append(values)
-            self._pending_n += len(values)
-            if self._pending_n >= _COMPACT_EVERY:
-                self._compact()
-
-    def _compact(self) -> None:
-        if self._pending:
-            np = _np()
-            self._values = np.unique(np.concatenate([self._values, *self._pending]))
-            self._pending, self._pending_n = [], 0
+        self._table.add(_np().unique(values))
 
     def __len__(self) -> int:
-        self._compact()
-        return len(self._values)
+        return len(self._table)
 
     def member(self, values: Any) -> Any:
         """A bool array: which of ``values`` (uint64 array) are in the set."""
-        np = _np()
-        found = np.zeros(len(values), dtype=bool)
-        if not len(values):
-            return found
-        if len(self._values):
-            at = np.minimum(self._values.searchsorted(values), len(self._values) - 1)
-            found |= self._values[at] == values
-        for chunk in self._pending:
-            found |= np.isin(values, chunk)
-        return found
+        return self._table.member(values)
 
 
 @dataclass
@@ -173,45 +150,42 @@ class ReportTotals:
 
 
 class PairLog:
-    """Fake -> original-id pairs from worker processes, as (hash of namespace and fake,
-    id) uint64 pairs; ``conflicts`` counts fakes given to two different originals."""
+    """Fake -> original-id pairs from worker processes, kept as (hash of namespace and fake,
+    id) in a sorted table; ``conflicts`` counts fakes given to two different originals."""
 
     def __init__(self) -> None:
-        np = _np()
-        self._fakes = np.zeros(0, np.uint64)
-        self._oids = np.zeros(0, np.uint64)
-        self._pending: list[tuple[Any, Any]] = []
-        self._pending_n = 0
+        self._table = SortedTable({"oid": "uint64"})
         self._conflicts = 0
 
     def add(self, pairs: Mapping[str, Mapping[str, int]]) -> None:
         np = _np()
         fakes = [full_hash(f"{ns}\x1f{fake}") for ns, d in pairs.items() for fake in d]
-        if not fakes:
-            return
-        oids = [oid for d in pairs.values() for oid in d.values()]
-        self._pending.append((np.array(fakes, np.uint64), np.array(oids, np.uint64)))
-        self._pending_n += len(fakes)
-        if self._pending_n >= _COMPACT_EVERY:
-            self._compact()
+        if fakes:
+            oids = [oid for d in pairs.values() for oid in d.values()]
+            self._table.append(np.array(fakes, np.uint64), oid=np.array(oids, np.uint64))
+            if self._table.due:
+                self._merge()
 
-    def _compact(self) -> None:
+    def _merge(self) -> None:
         np = _np()
-        if not self._pending:
+        taken = self._table.take_pending()
+        if taken is None:
             return
-        fakes = np.concatenate([self._fakes, *(f for f, _ in self._pending)])
-        oids = np.concatenate([self._oids, *(o for _, o in self._pending)])
-        self._pending, self._pending_n = [], 0
-        order = np.lexsort((oids, fakes))
-        fakes, oids = fakes[order], oids[order]
-        keep = np.ones(len(fakes), dtype=bool)
-        keep[1:] = (fakes[1:] != fakes[:-1]) | (oids[1:] != oids[:-1])
-        self._fakes, self._oids = fakes[keep], oids[keep]
-        self._conflicts = int(np.count_nonzero(self._fakes[1:] == self._fakes[:-1]))
+        keys, cols = taken
+        order = np.lexsort((cols["oid"], keys))
+        keys, oids = keys[order], cols["oid"][order]
+        same_fake = keys[1:] == keys[:-1]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = ~same_fake
+        # within the new pairs: one fake, several ids
+        self._conflicts += int(np.count_nonzero(same_fake & (oids[1:] != oids[:-1])))
+        idx, pos = self._table.merge(keys, {"oid": oids})
+        # against the earlier pairs
+        self._conflicts += int(np.count_nonzero(self._table.cols["oid"][pos] != oids[first][idx]))
 
     @property
     def conflicts(self) -> int:
-        self._compact()
+        self._merge()
         return self._conflicts
 
 

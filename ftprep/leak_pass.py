@@ -5,10 +5,10 @@ run, and re-run through the detectors for residual identifiers that are not ftpr
 own fakes (:meth:`ftprep.pseudonymize.LeakScanner.residual`). Results name files,
 rows and entity types — never a value.
 
-Memory stays flat with the number of originals: they are never kept as strings.
-An Aho-Corasick automaton costs about 1.8 KB per original (4 GB for the four million
-originals of a 1 GB log), so the index keeps 64-bit hashes instead (~15 bytes per
-original):
+Memory stays small with the number of originals: they are never kept as strings.
+An Aho-Corasick automaton costs about 1.8 KB per original (8 GB for the 4.5 million
+searched strings of a 1 GB log), so the index keeps 64-bit hashes in sorted tables
+instead (about 17 bytes per identifier, 29 per name variant, 8 per fake):
 
 * ``full``: the BLAKE2b-64 hash of each lower-cased original, with its entity type;
 * ``anchors``: for each original, the CRC-32 of its longest word (a maximal run of
@@ -43,8 +43,8 @@ CHUNK_ROWS = 2000
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
 _SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, ..., separator
 _SCANNER: dict[str, Any] = {}  # per worker process only
-_FIELD = 0xFFFF
-_COMPACT_EVERY = 1 << 18  # pending entries before a merge into the sorted arrays
+_WORDS = (1 << 10) - 1  # shape fields: words and anchor index (10 bits), prefix and suffix (6)
+_AFFIX = (1 << 6) - 1
 
 
 def _np() -> Any:
@@ -95,10 +95,12 @@ class LeakDelta:
     cased: Any = None    # bool
     etype: Any = None    # uint8
     anchor: Any = None   # uint32: CRC-32 of the string's anchor word, lower-cased
-    shape: Any = None    # uint64: (words, anchor index, prefix, suffix), 16 bits each
+    alt: Any = None      # uint32: the anchor lower-cased character by character (names)
+    shape: Any = None    # uint32: words, anchor index (10 bits each), prefix, suffix (6 bits)
     fakes: Any = None    # uint64: hash of each lower-cased fake
     wordless: list[tuple[str, bool, int, int]] = field(default_factory=list)
-    """Strings without a letter or digit, kept as (string, cased, etype, key): a handful."""
+    """Strings the shape cannot describe (no letter or digit, over 1,023 words, a prefix or
+    suffix over 63 characters), kept as (string, cased, etype, key) and searched directly."""
 
 
 def _anchor_score(word: str) -> tuple[bool, int]:
@@ -107,24 +109,15 @@ def _anchor_score(word: str) -> tuple[bool, int]:
 
 
 def _shape_of(value: str) -> tuple[str, int] | None:
-    """(anchor word, packed shape) of a searched string, or None when it has no word."""
+    """(anchor word, packed shape) of a searched string, or None when no shape fits it."""
     words = list(_WORD.finditer(value))
-    if not words:
+    if not words or len(words) > _WORDS:
         return None
     best = max(range(len(words)), key=lambda i: _anchor_score(words[i].group()))
-    fields = (len(words), best, words[0].start(), len(value) - words[-1].end())
-    if max(fields) > _FIELD:
-        return None  # 65,536 words or more: no such identifier
-    n, b, prefix, suffix = fields
-    return words[best].group(), (n << 48) | (b << 32) | (prefix << 16) | suffix
-
-
-def _anchor_hashes(word: str, cased: bool) -> set[int]:
-    """Anchors are looked up among the words of the lower-cased row; a case-sensitive
-    string's anchor word is lower-cased both ways the row may have been."""
-    if not cased:
-        return {word_hash(word)}
-    return {word_hash(word.lower()), word_hash(lower_like_scanner(word))}
+    prefix, suffix = words[0].start(), len(value) - words[-1].end()
+    if prefix > _AFFIX or suffix > _AFFIX:
+        return None
+    return words[best].group(), (len(words) << 22) | (best << 12) | (prefix << 6) | suffix
 
 
 def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[str]],
@@ -133,7 +126,7 @@ def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[
     np = _np()
     types = sorted(originals)
     marker = secret_marker.lower()
-    rows: list[tuple[int, int, bool, int, int, int]] = []
+    rows: list[tuple[int, int, bool, int, int, int, int]] = []
     wordless: list[tuple[str, bool, int, int]] = []
     for code, etype in enumerate(types):
         cased = etype in NAME_TYPES
@@ -147,23 +140,109 @@ def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[
                 if shaped is None:
                     wordless.append((variant, cased, code, key))
                     continue
-                for anchor in _anchor_hashes(shaped[0], cased):
-                    rows.append((full_hash(variant), key, cased, code, anchor, shaped[1]))
-    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 6
+                word = shaped[0]
+                # anchors are looked up among the words of the lower-cased row; a name's
+                # anchor word is lower-cased both ways the row may have been
+                anchor = word_hash(word.lower() if cased else word)
+                alt = word_hash(lower_like_scanner(word)) if cased else anchor
+                rows.append((full_hash(variant), key, cased, code, anchor, alt, shaped[1]))
+    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 7
     fake_hashes = [full_hash(f.lower()) for values in fakes.values() for f in values]
     return LeakDelta(
         types=types,
         match=np.array(cols[0], dtype=np.uint64), key=np.array(cols[1], dtype=np.uint64),
         cased=np.array(cols[2], dtype=bool), etype=np.array(cols[3], dtype=np.uint8),
-        anchor=np.array(cols[4], dtype=np.uint32), shape=np.array(cols[5], dtype=np.uint64),
+        anchor=np.array(cols[4], dtype=np.uint32), alt=np.array(cols[5], dtype=np.uint32),
+        shape=np.array(cols[6], dtype=np.uint32),
         fakes=np.array(fake_hashes, dtype=np.uint64), wordless=wordless,
     )
 
 
-# --- the index (main process) ---------------------------------------------------------------
+# --- sorted tables (main process) -----------------------------------------------------------
 
-_COLUMNS = ("match", "key", "cased", "etype", "anchor", "shape")
-_DTYPES = ("uint64", "uint64", "bool", "uint8", "uint32", "uint64")
+class SortedTable:
+    """Unique uint64 keys kept sorted, with parallel columns; grows by merging batches in.
+
+    New rows wait in a small pending list and are merged when it reaches an eighth of the
+    table (at least 64k rows): one ``np.insert`` per column, so the peak is the table plus
+    one column, and the total copying stays linear in the final size."""
+
+    def __init__(self, columns: Mapping[str, str] | None = None) -> None:
+        np = _np()
+        self.dtypes = dict(columns or {})
+        self.keys = np.zeros(0, np.uint64)
+        self.cols: dict[str, Any] = {c: np.zeros(0, d) for c, d in self.dtypes.items()}
+        self._pending: list[tuple[Any, dict[str, Any]]] = []
+        self._pending_n = 0
+
+    def append(self, keys: Any, **cols: Any) -> None:
+        """Queue rows for the next merge."""
+        if len(keys):
+            self._pending.append((keys, cols))
+            self._pending_n += len(keys)
+
+    @property
+    def due(self) -> bool:
+        return self._pending_n >= max(1 << 16, len(self.keys) // 8)
+
+    def add(self, keys: Any, **cols: Any) -> None:
+        self.append(keys, **cols)
+        if self.due:
+            self.flush()
+
+    def take_pending(self) -> tuple[Any, dict[str, Any]] | None:
+        """The pending rows, concatenated (and forgotten), or None."""
+        np = _np()
+        if not self._pending:
+            return None
+        pending, self._pending, self._pending_n = self._pending, [], 0
+        keys = np.concatenate([k for k, _ in pending])
+        cols = {c: np.concatenate([v[c] for _, v in pending]) for c in self.dtypes}
+        return keys, cols
+
+    def flush(self) -> None:
+        """Merge pending rows in; a key already present keeps its first row."""
+        taken = self.take_pending()
+        if taken is not None:
+            keys, cols = taken
+            order = _np().argsort(keys, kind="stable")
+            self.merge(keys[order], {c: v[order] for c, v in cols.items()})
+
+    def merge(self, keys: Any, cols: Mapping[str, Any]) -> tuple[Any, Any]:
+        """Insert sorted ``keys`` (repeats allowed: the first wins) that are not in the table.
+
+        Returns (index into ``keys`` of those already present, their positions in the table)."""
+        np = _np()
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        keys, cols = keys[first], {c: v[first] for c, v in cols.items()}
+        pos = self.keys.searchsorted(keys)
+        present = np.zeros(len(keys), dtype=bool)
+        if len(self.keys):
+            present = self.keys[np.minimum(pos, len(self.keys) - 1)] == keys
+        new = ~present
+        self.keys = np.insert(self.keys, pos[new], keys[new])
+        for c in self.dtypes:
+            self.cols[c] = np.insert(self.cols[c], pos[new], cols[c][new])
+        return np.nonzero(present)[0], pos[present]
+
+    def member(self, keys: Any) -> Any:
+        """A bool array: which of ``keys`` are in the table (pending rows included)."""
+        np = _np()
+        found = np.zeros(len(keys), dtype=bool)
+        if len(self.keys):
+            found |= self.keys[np.minimum(self.keys.searchsorted(keys), len(self.keys) - 1)] == keys
+        for pending, _ in self._pending:
+            found |= np.isin(keys, pending)
+        return found
+
+    def __len__(self) -> int:
+        self.flush()
+        return len(self.keys)
+
+    def nbytes(self) -> int:
+        self.flush()
+        return int(self.keys.nbytes + sum(v.nbytes for v in self.cols.values()))
 
 
 def _contains(sorted_values: Any, h: int) -> bool:
@@ -186,16 +265,22 @@ class HashSet:
         return len(self.values)
 
 
+_LOWER_COLUMNS = {"etype": "uint8", "anchor": "uint32", "shape": "uint32"}
+_CASED_COLUMNS = {**_LOWER_COLUMNS, "alt": "uint32", "key": "uint64"}
+
+
 class LeakIndex:
-    """Accumulates :class:`LeakDelta` s; :meth:`scanner` builds the scanner for the pass."""
+    """Accumulates :class:`LeakDelta` s; :meth:`scanner` builds the scanner for the pass.
+
+    Two sorted tables keyed by the searched string's hash (identifiers, lower-cased; names,
+    case-sensitive) and one of fake hashes: about 17 bytes per identifier, 29 per name
+    variant and 8 per fake."""
 
     def __init__(self) -> None:
-        np = _np()
         self.types: list[str] = []
-        self._pending: list[LeakDelta] = []
-        self._pending_n = 0
-        self._cols: dict[str, Any] = {c: np.zeros(0, d) for c, d in zip(_COLUMNS, _DTYPES, strict=True)}
-        self._fakes = np.zeros(0, np.uint64)
+        self._lower = SortedTable(_LOWER_COLUMNS)
+        self._cased = SortedTable(_CASED_COLUMNS)
+        self._fakes = SortedTable()
         self._wordless: dict[tuple[bool, str], tuple[str, int]] = {}  # -> (etype, key)
 
     def add(self, delta: LeakDelta) -> None:
@@ -204,12 +289,22 @@ class LeakIndex:
             known = self._wordless.get((cased, value))
             if known is None or etype < known[0]:  # the first type in name order wins
                 self._wordless[(cased, value)] = (etype, key)
-        if delta.match is None or not (len(delta.match) or len(delta.fakes)):
+        if delta.match is None:
             return
-        self._pending.append(delta)
-        self._pending_n += len(delta.match) + len(delta.fakes)
-        if self._pending_n >= _COMPACT_EVERY:
-            self._compact()
+        if len(delta.fakes):
+            self._fakes.add(_np().unique(delta.fakes))
+        if not len(delta.match):
+            return
+        codes = self._type_codes(delta)
+        for table, cased in ((self._lower, False), (self._cased, True)):
+            sel = delta.cased == cased
+            if sel.any():
+                cols = {"etype": codes[sel], "anchor": delta.anchor[sel], "shape": delta.shape[sel]}
+                if cased:
+                    cols.update(alt=delta.alt[sel], key=delta.key[sel])
+                table.append(delta.match[sel], **cols)
+        if self._lower.due or self._cased.due:
+            self._flush()
 
     def _type_codes(self, delta: LeakDelta) -> Any:
         np = _np()
@@ -220,60 +315,70 @@ class LeakIndex:
             table.append(self.types.index(name))
         return np.array(table or [0], dtype=np.uint8)[delta.etype]
 
-    def _compact(self) -> None:
-        """Merge pending deltas into the sorted, de-duplicated arrays."""
+    def _flush(self) -> None:
+        """Merge pending rows; for a string met under two types the first in name order wins."""
         np = _np()
-        if not self._pending:
-            return
-        deltas, self._pending, self._pending_n = self._pending, [], 0
-        codes = [self._type_codes(d) for d in deltas]
-        cols = {c: np.concatenate([self._cols[c], *(getattr(d, c) for d in deltas)])
-                for c in _COLUMNS if c != "etype"}
-        cols["etype"] = np.concatenate([self._cols["etype"], *codes])
-        # One entry per searched string: the scanner keeps the first type in name order.
         rank = np.argsort(np.argsort(np.array(self.types or [""], dtype=object))).astype(np.uint8)
-        order = np.lexsort((rank[cols["etype"]], cols["match"], cols["cased"]))
-        cols = {c: v[order] for c, v in cols.items()}
-        keep = np.ones(len(order), dtype=bool)
-        keep[1:] = (cols["match"][1:] != cols["match"][:-1]) | (cols["cased"][1:] != cols["cased"][:-1])
-        self._cols = {c: v[keep] for c, v in cols.items()}
-        self._fakes = np.unique(np.concatenate([self._fakes, *(d.fakes for d in deltas)]))
+        for table in (self._lower, self._cased):
+            taken = table.take_pending()
+            if taken is None:
+                continue
+            keys, cols = taken
+            order = np.lexsort((rank[cols["etype"]], keys))
+            keys, cols = keys[order], {c: v[order] for c, v in cols.items()}
+            idx, pos = table.merge(keys, cols)
+            if len(idx):  # already present: keep the better-ranked type
+                first = np.ones(len(keys), dtype=bool)
+                first[1:] = keys[1:] != keys[:-1]
+                incoming = cols["etype"][first][idx]
+                better = rank[incoming] < rank[table.cols["etype"][pos]]
+                table.cols["etype"][pos[better]] = incoming[better]
+        self._fakes.flush()
 
     def __len__(self) -> int:
-        self._compact()
-        return len(self._cols["match"])
+        self._flush()
+        return len(self._lower.keys) + len(self._cased.keys)
 
     def nbytes(self) -> int:
-        self._compact()
-        return int(sum(a.nbytes for a in self._cols.values()) + self._fakes.nbytes)
+        self._flush()
+        return self._lower.nbytes() + self._cased.nbytes() + self._fakes.nbytes()
 
     def scanner(self, config: Any) -> HashedLeakScanner:
         """The scanner over every original that is not also one of the run's fakes."""
         np = _np()
-        self._compact()
-        cols = self._cols
-        live = ~np.isin(cols["key"], self._fakes)
-        parts = [_Part(*(cols[c][live & (cols["cased"] == cased)]
-                         for c in ("match", "etype", "anchor", "shape")))
-                 for cased in (False, True)]
-        fakes = HashSet(self._fakes)
-        wordless = [(value, cased, etype) for (cased, value), (etype, key) in sorted(self._wordless.items())
-                    if not _contains(self._fakes, key)]
-        return HashedLeakScanner(list(self.types), parts[0], parts[1], fakes, config, wordless)
+        self._flush()
+        fakes = self._fakes.keys
+        lower, cased = self._lower, self._cased
+        live = ~self._fakes.member(lower.keys)
+        parts = [_Part(lower.keys[live], lower.cols["etype"][live], lower.cols["anchor"][live],
+                       lower.cols["shape"][live])]
+        live = ~self._fakes.member(cased.cols["key"])
+        anchor, alt = cased.cols["anchor"][live], cased.cols["alt"][live]
+        other = alt != anchor  # a second anchor where lower-casing by character differs
+        shape = cased.cols["shape"][live]
+        parts.append(_Part(cased.keys[live], cased.cols["etype"][live],
+                           np.concatenate([anchor, alt[other]]), np.concatenate([shape, shape[other]])))
+        wordless = [(value, c, etype) for (c, value), (etype, key) in sorted(self._wordless.items())
+                    if not _contains(fakes, key)]
+        return HashedLeakScanner(list(self.types), parts[0], parts[1], HashSet(fakes), config, wordless)
 
 
 class _Part:
-    """Searched strings of one kind (lower-cased or case-sensitive), by hash."""
+    """Searched strings of one kind (lower-cased or case-sensitive), by hash.
+
+    ``match`` must come sorted (as the tables keep it); (anchor, shape) pairs are sorted
+    here as one uint64 key, in place, so building costs little more than the pairs."""
 
     def __init__(self, match: Any, etype: Any, anchor: Any, shape: Any) -> None:
         np = _np()
-        order = np.argsort(match)
-        self.match, self.etype = match[order], etype[order]
-        order = np.lexsort((shape, anchor))
-        anchor, shape = anchor[order], shape[order]
-        keep = np.ones(len(anchor), dtype=bool)
-        keep[1:] = (anchor[1:] != anchor[:-1]) | (shape[1:] != shape[:-1])
-        self.anchor, self.shape = anchor[keep], shape[keep]
+        self.match, self.etype = match, etype
+        pairs = (anchor.astype(np.uint64) << np.uint64(32)) | shape.astype(np.uint64)
+        pairs.sort()
+        keep = np.ones(len(pairs), dtype=bool)
+        keep[1:] = pairs[1:] != pairs[:-1]
+        pairs = pairs[keep]
+        self.anchor = (pairs >> np.uint64(32)).astype(np.uint32)
+        self.shape = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
     def __len__(self) -> int:
         return len(self.match)
@@ -297,11 +402,11 @@ class _Part:
             while j < len(anchor) and anchor[j] == h:
                 packed = int(shape[j])
                 j += 1
-                first = i - ((packed >> 32) & _FIELD)
-                last = first + (packed >> 48) - 1
+                first = i - ((packed >> 12) & _WORDS)
+                last = first + (packed >> 22) - 1
                 if first < 0 or last >= n_words:
                     continue
-                start, end = starts[first] - ((packed >> 16) & _FIELD), ends[last] + (packed & _FIELD)
+                start, end = starts[first] - ((packed >> 6) & _AFFIX), ends[last] + (packed & _AFFIX)
                 if start < 0 or end > n or (start, end) in candidates:
                     continue
                 if (start == 0 or not hay[start - 1].isalnum()) and (end == n or not hay[end].isalnum()):
