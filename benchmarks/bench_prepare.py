@@ -25,7 +25,7 @@ every configuration alike. Configurations (cumulative stages, then end to end):
 Figures: MB/s (input bytes / wall time) and examples/s, median over rounds (best in
 brackets); the ratio to ``reference`` is taken per round, then the median. Peak RSS:
 ``tree`` is the peak of the summed proportional set size (PSS, so pages shared by
-forked workers count once) of the child and its workers, sampled every 50 ms;
+forked workers count once) of the child and its workers, sampled every 250 ms;
 ``largest`` is the largest single process (``wait4`` rusage). Targets checked:
 prepare-w1 >= 25% of reference, prepare-w2 >= 1.7x prepare-w1, peak RSS < 600 MB,
 ``ftprep --help`` < 0.3 s.
@@ -160,7 +160,7 @@ class _Sampler(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             self.peak = max(self.peak, _tree_pss_mb(self.pid))
-            self.done.wait(0.05)
+            self.done.wait(0.25)
 
 
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
