@@ -211,7 +211,8 @@ class SortedTable:
     def merge(self, keys: Any, cols: Mapping[str, Any]) -> tuple[Any, Any]:
         """Insert sorted ``keys`` (repeats allowed: the first wins) that are not in the table.
 
-        Returns (index into ``keys`` of those already present, their positions in the table)."""
+        Returns (index into the de-duplicated ``keys`` of those already present, their
+        positions in the table after the merge)."""
         np = _np()
         first = np.ones(len(keys), dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
@@ -224,7 +225,7 @@ class SortedTable:
         self.keys = np.insert(self.keys, pos[new], keys[new])
         for c in self.dtypes:
             self.cols[c] = np.insert(self.cols[c], pos[new], cols[c][new])
-        return np.nonzero(present)[0], pos[present]
+        return np.nonzero(present)[0], self.keys.searchsorted(keys[present])
 
     def member(self, keys: Any) -> Any:
         """A bool array: which of ``keys`` are in the table (pending rows included)."""

@@ -149,3 +149,23 @@ def test_units_are_checked_against_earlier_units_in_order() -> None:
     assert not state.diverges(_unit([7], [10]))  # seen before: no second collision
     assert state.report.collisions == 1
     assert state.diverges(_unit([200], [100]))  # a new fake equal to an earlier original
+
+
+def test_sorted_table_merges_keep_rows_aligned() -> None:
+    from ftprep.leak_pass import SortedTable
+
+    table = SortedTable({"v": "uint64"})
+    table.merge(np.array([10, 20, 30], np.uint64), {"v": np.array([1, 2, 3], np.uint64)})
+    idx, pos = table.merge(np.array([5, 20, 25, 30, 30], np.uint64),
+                           {"v": np.array([9, 9, 9, 8, 7], np.uint64)})
+    assert table.keys.tolist() == [5, 10, 20, 25, 30]
+    assert table.cols["v"].tolist() == [9, 1, 2, 9, 3]  # present keys keep their rows
+    assert idx.tolist() == [1, 3] and table.keys[pos].tolist() == [20, 30]
+
+
+def test_pair_conflicts_found_after_inserts_before_them() -> None:
+    log = PairLog()
+    log.add({"NS": {f"fake{i}": i for i in range(1000)}})
+    assert log.conflicts == 0
+    log.add({"NS": {"aaa": 5000, "fake500": 500, "fake999": 1}})  # one new, one same, one clash
+    assert log.conflicts == 1

@@ -16,12 +16,14 @@ KEY = b"0123456789abcdef0123456789abcdef-test-key"
 
 
 def _index(originals: dict[str, set[str]], fakes: dict[str, set[str]], config: PseudonymizeConfig,
-           pieces: int = 1) -> LeakIndex:
+           pieces: int = 1, merge_each: bool = False) -> LeakIndex:
     index = LeakIndex()
     for i in range(pieces):  # the same values delivered in pieces, as batches deliver them
         part = {k: sorted(v)[i::pieces] for k, v in originals.items()}
         index.add(encode(part, fakes if i == pieces - 1 else {}, config.leak_min_length,
                          config.secret_marker))
+        if merge_each:
+            index._flush()  # as a long run merges its pending rows now and then
     return index
 
 
@@ -44,11 +46,13 @@ def test_same_hits_as_the_automaton_on_sample_data(sample_run: tuple[Pseudonymiz
     pz, texts = sample_run
     reference = LeakScanner(pz._originals, pz._fakes, pz.config)
     scanner = _index(pz._originals, pz._fakes, pz.config, pieces=3).scanner(pz.config)
+    merged = _index(pz._originals, pz._fakes, pz.config, pieces=4, merge_each=True).scanner(pz.config)
     assert scanner.size == reference.size
     hits = 0
     for text in texts:
         expected = reference.find(text)
         assert scanner.find(text) == expected
+        assert merged.find(text) == expected
         hits += len(expected)
     assert hits > 1000  # the raw lines are full of originals
 
@@ -61,6 +65,10 @@ def test_boundaries_case_and_exclusions() -> None:
     fakes = {"IPV4": {"10.1.2.3"}}  # an original that is also a fake is not searched
     scanner = _index(originals, fakes, config).scanner(config)
     reference = LeakScanner(originals, fakes, config)
+    # a string met under two types: the first type in name order wins, whatever the order
+    both = _index({"HOSTNAME": {"db01.contoso.com"}}, {}, config, merge_each=True)
+    both.add(encode({"EMAIL": {"db01.contoso.com"}}, {}, config.leak_min_length, config.secret_marker))
+    assert both.scanner(config).scan("at db01.contoso.com") == ["EMAIL"]
     texts = [
         "call +1 303 555 0184 now", "call a+1 303 555 0184", "x1 303 555 0184",
         "mail LEIGH.TAYLOR84@contoso.COM.", "mail xleigh.taylor84@contoso.com",
