@@ -350,15 +350,17 @@ class LeakIndex:
         self._flush()
         fakes = self._fakes.keys
         lower, cased = self._lower, self._cased
-        live = ~self._fakes.member(lower.keys)
-        parts = [_Part(lower.keys[live], lower.cols["etype"][live], lower.cols["anchor"][live],
-                       lower.cols["shape"][live])]
-        live = ~self._fakes.member(cased.cols["key"])
-        anchor, alt = cased.cols["anchor"][live], cased.cols["alt"][live]
-        other = alt != anchor  # a second anchor where lower-casing by character differs
-        shape = cased.cols["shape"][live]
-        parts.append(_Part(cased.keys[live], cased.cols["etype"][live],
-                           np.concatenate([anchor, alt[other]]), np.concatenate([shape, shape[other]])))
+        # originals that are also fakes are not reported: their (few) hashes, sorted
+        dead_lower = lower.keys[self._fakes.member(lower.keys)]
+        dead_cased = np.unique(cased.keys[self._fakes.member(cased.cols["key"])])
+        anchor, alt = cased.cols["anchor"], cased.cols["alt"]
+        parts = [
+            _Part(lower.keys, lower.cols["etype"], dead_lower, [lower.cols["anchor"]],
+                  lower.cols["shape"]),
+            # a name's second anchor where lower-casing character by character differs
+            _Part(cased.keys, cased.cols["etype"], dead_cased, [anchor, alt], cased.cols["shape"],
+                  extra=np.nonzero(alt != anchor)[0]),
+        ]
         wordless = [(value, c, etype) for (c, value), (etype, key) in sorted(self._wordless.items())
                     if not _contains(fakes, key)]
         return HashedLeakScanner(list(self.types), parts[0], parts[1], HashSet(fakes), config, wordless)
@@ -367,41 +369,50 @@ class LeakIndex:
 class _Part:
     """Searched strings of one kind (lower-cased or case-sensitive), by hash.
 
-    ``match`` must come sorted (as the tables keep it); (anchor, shape) pairs are sorted
-    here as one uint64 key, in place, so building costs little more than the pairs."""
+    ``match`` / ``etype`` are the index table's own sorted arrays (not copied); ``dead`` the
+    sorted hashes among them not to report (originals that are also fakes: a few). Anchors
+    and shapes are packed into one sorted uint64 array (anchor in the high half)."""
 
-    def __init__(self, match: Any, etype: Any, anchor: Any, shape: Any) -> None:
+    def __init__(self, match: Any, etype: Any, dead: Any, anchors: list[Any], shape: Any,
+                 extra: Any = None) -> None:
         np = _np()
-        self.match, self.etype = match, etype
-        pairs = (anchor.astype(np.uint64) << np.uint64(32)) | shape.astype(np.uint64)
+        self.match, self.etype, self.dead = match, etype, dead
+        packed = []
+        for anchor, rows in ((anchors[0], None), *((a, extra) for a in anchors[1:])):
+            pairs = anchor.astype(np.uint64) if rows is None else anchor[rows].astype(np.uint64)
+            pairs <<= np.uint64(32)
+            pairs |= shape if rows is None else shape[rows]
+            packed.append(pairs)
+        pairs = packed[0] if len(packed) == 1 else np.concatenate(packed)
         pairs.sort()
         keep = np.ones(len(pairs), dtype=bool)
         keep[1:] = pairs[1:] != pairs[:-1]
-        pairs = pairs[keep]
-        self.anchor = (pairs >> np.uint64(32)).astype(np.uint32)
-        self.shape = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        self.pairs = pairs if keep.all() else pairs[keep]
 
     def __len__(self) -> int:
-        return len(self.match)
+        return len(self.match) - len(self.dead)
 
     def find(self, hay: str, hashes: Any, bounds: _Bounds, types: list[str]
              ) -> list[tuple[int, int, str]]:
         """Originals in ``hay`` given the hashes and bounds of its (lower-cased) words."""
         np = _np()
-        lo = self.anchor.searchsorted(hashes)
-        lo_ok = np.minimum(lo, len(self.anchor) - 1)
-        hit_words = np.nonzero(self.anchor[lo_ok] == hashes)[0]
+        pairs = self.pairs
+        if not len(pairs):
+            return []
+        low = hashes.astype(np.uint64) << np.uint64(32)
+        lo = pairs.searchsorted(low)
+        hit_words = np.nonzero((pairs[np.minimum(lo, len(pairs) - 1)] >> np.uint64(32))
+                               == hashes)[0]
         if not len(hit_words):
             return []
         starts, ends = bounds.get()
         n_words, n = len(starts), len(hay)
-        anchor, shape = self.anchor, self.shape
         candidates: dict[tuple[int, int], str] = {}
         for i in hit_words.tolist():
             j = int(lo[i])
-            h = anchor[j]
-            while j < len(anchor) and anchor[j] == h:
-                packed = int(shape[j])
+            h = int(hashes[i])
+            while j < len(pairs) and int(pairs[j]) >> 32 == h:
+                packed = int(pairs[j]) & 0xFFFFFFFF
                 j += 1
                 first = i - ((packed >> 12) & _WORDS)
                 last = first + (packed >> 22) - 1
@@ -420,7 +431,10 @@ class _Part:
             blob = b"".join([_blake64(c.encode("utf-8", "surrogatepass")) for c in candidates.values()])
         wanted = np.frombuffer(blob, dtype=">u8").astype(np.uint64)
         at = np.minimum(self.match.searchsorted(wanted), len(self.match) - 1)
-        found = np.nonzero(self.match[at] == wanted)[0]
+        hit = self.match[at] == wanted
+        if len(self.dead):
+            hit &= ~np.isin(wanted, self.dead)
+        found = np.nonzero(hit)[0]
         if not len(found):
             return []
         spans = list(candidates)
