@@ -383,11 +383,8 @@ class Detector:
             if sm and sm.group().lower() in _SCHEMES:
                 rm = _URL_REST.match(text, i + 3)
                 if rm:
-                    start, end = sm.start(), rm.end()
-                    while end > i + 3 and text[end - 1] in ".,;:!?)]'\"":
-                        if text[end - 1] == ")" and text.count("(", start, end) > text.count(")", start, end - 1):
-                            break
-                        end -= 1
+                    start = sm.start()
+                    end = _url_end(text, start, i, rm.end())
                     if end > i + 4:
                         out.append(Span(start, end, "URL", keep=self.allowed(text[start:end])))
                     i = text.find("://", end)
@@ -729,6 +726,23 @@ _TICKET_BEFORE = re.compile(
     r"confirmation|transaction)\s*(?:number|no\.?|id|#)?\s*[:#=]?\s*$",
     re.IGNORECASE,
 )
+
+
+def _url_end(text: str, start: int, colon: int, end: int) -> int:
+    """Where a URL starting at ``start`` (``://`` at ``colon``) ends: trailing sentence
+    punctuation is cut, a closing parenthesis only when it closes nothing in the URL."""
+    while end > colon + 3 and text[end - 1] in ".,;:!?)]'\"":
+        if text[end - 1] == ")" and text.count("(", start, end) > text.count(")", start, end - 1):
+            break
+        end -= 1
+    return end
+
+
+def url_as_detected(url: str) -> str:
+    """``url`` as the URL detector would cut it when it stands in text (trailing ``]``, ``.``
+    and the like dropped): how a fake URL is seen again in the output."""
+    colon = url.find("://")
+    return url[: _url_end(url, 0, colon, len(url))] if colon > 0 else url
 
 
 def _kv(keys: str) -> re.Pattern[str]:

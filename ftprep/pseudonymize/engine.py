@@ -17,7 +17,7 @@ import phonenumbers
 
 from . import fakes as F
 from .config import PseudonymizeConfig
-from .detect import Detector, Span, resolve_overlaps
+from .detect import Detector, Span, resolve_overlaps, url_as_detected
 from .names import NameFinder, norm_key, split_person
 from .report import PseudonymizeReport, Transformed
 from .tables import (
@@ -312,6 +312,17 @@ class Pseudonymizer:
             raise ValueError(f"unknown or disabled entity type {etype}")
         counts: dict[str, int] = {}
         return self._replace_span(value, Span(0, len(value), etype), counts)
+
+    def would_change(self, value: str, entity_type: str, sub: str = "") -> bool:
+        """Whether pseudonymizing ``value`` as ``entity_type`` changes it (False: policy keeps
+        it, e.g. an Azure service suffix, a public domain, a name of generic words). Leaves no
+        trace in the report or the leak-check originals."""
+        report, originals, fakes = self._report, self._originals, self._fakes
+        self._report, self._originals, self._fakes = PseudonymizeReport(), {}, {}
+        try:
+            return self._replace_span(value, Span(0, len(value), entity_type, sub), {}) != value
+        finally:
+            self._report, self._originals, self._fakes = report, originals, fakes
 
     def drain_mapping(self) -> list[tuple[str, str, str]]:
         """``(entity type, original, fake)`` collected since the last drain (for
@@ -645,7 +656,10 @@ class Pseudonymizer:
         # names keep their case (the leak check matches them case-sensitively: "Will", "Mark")
         cased = etype in ("PERSON", "ORGANIZATION")
         self._originals.setdefault(etype, set()).add(original if cased else original.lower())
-        self._fakes.setdefault(etype, set()).add(fake.lower())
+        fakes = self._fakes.setdefault(etype, set())
+        fakes.add(fake.lower())
+        if etype == "URL":  # also as the detectors cut it at the end ("...sig=[REDACTED]")
+            fakes.add(url_as_detected(fake).lower())
 
     # -- the injective keyed draw ---------------------------------------------------------
     def _assign(

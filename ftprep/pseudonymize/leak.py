@@ -87,11 +87,13 @@ class LeakScanner:
         self.size = count + n_cased
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
+        self._probe: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_detector")
         state.pop("_names")
+        state["_probe"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -139,10 +141,20 @@ class LeakScanner:
                 if value != self.config.secret_marker:
                     out.append("SECRET")
                 continue
-            if value.lower() in self._fakes or self._fake_parts(value):
+            if value.lower() in self._fakes or self._fake_parts(value) or self._kept(value, span):
                 continue
             out.append(span.etype)
         return out
+
+    def _kept(self, value: str, span: Any) -> bool:
+        """True when pseudonymizing ``value`` leaves it unchanged: policy keeps it (an Azure
+        service suffix, a public domain, a resource name of generic words). Whether a value
+        changes does not depend on the key, so a probe with a fixed key answers it."""
+        if self._probe is None:
+            from .engine import Pseudonymizer
+
+            self._probe = Pseudonymizer(b"ftprep residual probe: not a secret", self.config)
+        return not self._probe.would_change(value, span.etype, span.sub)
 
     def _fake_parts(self, value: str) -> bool:
         low = value.lower()

@@ -76,3 +76,16 @@ def test_json_scan_view_exposes_names_after_escapes_with_offsets_kept() -> None:
         assert len(view) == len(row) and s.scan(view) == ["PERSON"]
     literal = dumps({"c": "C:\\nLeigh Taylor"}).decode()  # an escaped backslash, then "n"
     assert json_scan_view(literal) == literal
+
+
+def test_residual_ignores_values_policy_keeps_and_cut_fake_urls() -> None:
+    p = Pseudonymizer(KEY)
+    src = ("see https://stcontoso01.blob.core.windows.net/x?sv=1&sig=abcdefghijklmnop], "
+           "vm-api-prod-01 and vm-pos-dev-04")
+    out = p.transform_text(src).value
+    scanner = p.leak_scanner()
+    kept = ("blob.core.windows.net privatelink.blob.core.windows.net "
+            "https://go.microsoft.com/fwlink/?linkid=2125287 vm-api-prod-09")
+    assert scanner.residual(out) == []
+    assert scanner.residual(kept) == []
+    assert scanner.residual("vm-pos-dev-05 on fabrikam-prod.corp") == ["AZURE_RESOURCE_ID", "HOSTNAME"]
