@@ -804,12 +804,15 @@ class Pseudonymizer:
 
     def _org_core(self, core: str) -> tuple[str, int]:
         norm = _NON_ALNUM.sub("", core.lower())
+        # The fake has one word for a short name and two for a long one. It depends on the
+        # normalized name only, so "Woodgrove Bank" and "woodgrovebank.com" get the same fake
+        # whichever a run (or a worker process) sees first.
+        words = 2 if len(norm) >= 10 else 1
 
         def gen(r: F.KeyedRng) -> str:
-            words = max(1, min(2, len(core.split())))
             return " ".join(F.fake_last(r) for _ in range(words))
 
-        return self._assign("ORG", norm, gen, lambda f: _NON_ALNUM.sub("", f.lower()))
+        return self._assign("ORG", norm, gen, _org_canon)
 
     def _org(self, value: str, span: Span) -> tuple[str, int]:
         m = _ORG_SUFFIX.search(value)
@@ -1053,6 +1056,10 @@ def _may_hold_identifier(name: str) -> bool:
         return False
     return n in (17, 36, 38) or name.lower().startswith(_SECRET_STARTS) or (
         name[:2].isalpha() and name[2:4].isdigit())
+
+
+def _org_canon(fake: str) -> str:
+    return _NON_ALNUM.sub("", fake.lower())
 
 
 def _plain_word(name: str) -> bool:

@@ -1,7 +1,8 @@
 """Frozen name pools (package data), loaded once per process.
 
 The pools were frozen from Faker by ``_freeze_pools.py``; fakes depend on the pool
-contents and order, so any change to the files must bump :data:`POOL_VERSION`.
+contents and order, so any change to the files (or to how fakes are drawn from them) must
+bump :data:`POOL_VERSION`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-POOL_VERSION = "1"
+# 2: an organization's fake has one word for a normalized name under 10 characters and two
+#    otherwise (it followed the word count of the spelling a run saw first).
+POOL_VERSION = "2"
 
 
 @dataclass(frozen=True)

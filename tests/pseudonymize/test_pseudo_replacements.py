@@ -211,3 +211,14 @@ def test_secret_marker_configurable() -> None:
     out = p.transform({"password": "hunter2hunter2", "note": "AccountKey=abc123def456=="}).value
     assert out == {"password": "<secret>", "note": "AccountKey=<secret>"}
     assert p.report().redacted_secrets == 2
+
+
+def test_company_and_domain_fakes_do_not_depend_on_which_spelling_comes_first() -> None:
+    texts = ["Company: Woodgrove Bank", "mail x@woodgrovebank.com", "Company: Contoso Ltd",
+             "see https://contoso.com/a"]
+    fwd, rev = Pseudonymizer(KEY), Pseudonymizer(KEY)
+    a = [fwd.transform_text(t).value for t in texts]
+    b = [rev.transform_text(t).value for t in reversed(texts)][::-1]
+    assert a == b
+    company = a[0].split(": ")[1]
+    assert a[1].endswith("@" + company.replace(" ", "").lower() + ".com")
