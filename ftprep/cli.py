@@ -368,13 +368,19 @@ def verify(outdir: str, as_json: bool) -> None:
 
 
 def _terminate(main_pid: int, signum: int, frame: Any) -> None:
-    """SIGTERM (kill, timeout, docker stop) cleans up like Ctrl-C in the main process; a
-    forked worker (which inherits this handler) just dies, as pool.terminate() expects."""
-    if os.getpid() != main_pid:
+    """SIGTERM (kill, timeout, docker stop) cleans up like Ctrl-C in the main process."""
+    if os.getpid() != main_pid:  # a forked child that did not reset it: die as by default
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return
     raise KeyboardInterrupt
+
+
+def _default_sigterm() -> None:
+    """In every forked child (worker pools): the kernel's SIGTERM again. A Python handler
+    only runs in a child's main thread, and a worker blocked on a lock while another of its
+    threads catches the signal would ignore pool.terminate() and hang the run."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -382,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if argv is None:  # the real program (not a test calling main(args) in-process)
         with contextlib.suppress(ValueError):  # only possible in the main thread
             signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
+            os.register_at_fork(after_in_child=_default_sigterm)
     try:
         rc = cli.main(args=list(argv) if argv is not None else None, prog_name="ftprep",
                       standalone_mode=False)

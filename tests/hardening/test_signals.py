@@ -140,3 +140,22 @@ def test_sigkill_of_the_main_process_leaves_no_orphans_and_next_run_recovers(tmp
     assert "took over a stale .ftprep.lock" in again.stderr and "temporary file(s)" in again.stderr
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rejected.jsonl",
                                                      "report.html", "train.jsonl", "validation.jsonl"]
+
+
+def test_forked_workers_get_the_default_sigterm_back() -> None:
+    """The CLI turns SIGTERM into a clean stop in its main process only: every forked child
+    (worker pools) has the kernel's SIGTERM, so pool.terminate() always kills a worker even
+    while it waits on a lock (a Python handler would wait for its main thread: a hang)."""
+    code = (
+        "import os, signal, sys\n"
+        "sys.argv = ['ftprep', '--version']\n"
+        "from ftprep import cli\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0 if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else 1)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.waitstatus_to_exitcode(status), signal.getsignal(signal.SIGTERM) != signal.SIG_DFL)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split()[-2:] == ["0", "True"], proc.stdout + proc.stderr
