@@ -124,6 +124,7 @@ class Pseudonymizer:
         self._mapping: dict[tuple[str, str], str] | None = {} if record_mapping else None
         self._rcache: _BoundedCache = _BoundedCache(self.config.cache_size)
         self._inner: dict[str, int] = {}
+        self._avoid: Any = None  # during repair(): the run's leak scanner (fakes must not be originals)
         self._learned: dict[str, tuple[str, str, bool]] = {}
         self._first_keys = frozenset(
             k for k in self._person_keys if k.startswith(("first", "given"))
@@ -205,7 +206,11 @@ class Pseudonymizer:
         """
         scanner = scanner if scanner is not None else self.leak_scanner()
         counts: dict[str, int] = {}
-        value, changed = self._repair_walk(obj, scanner, counts, types)
+        self._avoid = scanner
+        try:
+            value, changed = self._repair_walk(obj, scanner, counts, types)
+        finally:
+            self._avoid = None
         return Transformed(value, changed, counts)
 
     def repair_text(self, text: str, scanner: LeakScanner | None = None,
@@ -213,7 +218,11 @@ class Pseudonymizer:
         """:meth:`repair` for a plain string."""
         scanner = scanner if scanner is not None else self.leak_scanner()
         counts: dict[str, int] = {}
-        new = self._repair_string(text, scanner, counts, types)
+        self._avoid = scanner
+        try:
+            new = self._repair_string(text, scanner, counts, types)
+        finally:
+            self._avoid = None
         return Transformed(new, new != text, counts)
 
     def _repair_walk(self, value: Any, scanner: Any, counts: dict[str, int],
@@ -692,12 +701,18 @@ class Pseudonymizer:
             owner = owners.get(fnorm)
             if owner == oid:
                 break
-            if owner is None and fnorm != norm and self._hasher.oid(ns, fnorm) not in seen:
+            if owner is None and fnorm != norm and self._hasher.oid(ns, fnorm) not in seen and (
+                    self._avoid is None or not self._is_original(fake)):
                 owners[fnorm] = oid
                 break
             self._report.redraws += 1
         self._cache.put((ns, norm), (fake, oid))
         return fake, oid
+
+    def _is_original(self, fake: str) -> bool:
+        """During a repair: whether ``fake`` is, as a whole, an original the run's leak scanner
+        knows (a fresh pseudonymizer has not seen the run's originals; it must not emit one)."""
+        return any(a == 0 and b == len(fake) for a, b, _t in self._avoid.find(fake))
 
     # -- handlers ---------------------------------------------------------------------------------
     def _guid(self, value: str, span: Span) -> tuple[str, int]:

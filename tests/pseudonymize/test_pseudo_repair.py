@@ -109,3 +109,16 @@ def test_repair_accepts_any_scanner_with_find() -> None:
     t = p.repair({"a": ["Leigh wrote", 3]}, Fixed(), {"PERSON"})
     assert t.changed and "Leigh" not in t.value["a"][0] and t.value["a"][1] == 3
     assert not p.repair({"a": "Leigh wrote"}, Fixed(), {"ORGANIZATION"}).changed
+
+
+def test_repair_never_writes_a_fake_that_is_an_original_of_the_run() -> None:
+    from ftprep.pseudonymize import LeakScanner
+
+    usual = Pseudonymizer(KEY).repair_text("Leigh wrote", LeakScanner({"PERSON": ["Leigh"]})).value
+    fake_first = usual.split()[0]
+    assert fake_first != "Leigh"
+    # the run also has a person whose real first name is that fake: the repair must not use it
+    scanner = LeakScanner({"PERSON": ["Leigh", fake_first]})
+    fixed = Pseudonymizer(KEY).repair_text("Leigh wrote", scanner, {"PERSON"}).value
+    assert scanner.scan(fixed) == [] and fixed.split()[0] not in ("Leigh", fake_first)
+    assert fixed.split()[0][0] == "L"  # still a first name with the same initial
