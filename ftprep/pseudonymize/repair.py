@@ -11,8 +11,9 @@ not repaired: one that survives is a bug, and the run fails on it.
 The repair uses a fresh pseudonymizer (same key and policy, no run state) and visits the
 rows in file and line order, so its output depends only on the set of rows with hits: the
 same for one worker or several. Fakes are keyed, so a repaired value gets the pseudonym it
-got in the first pass (unless the first pass had to re-draw it after a collision, which a
-parallel run never has: it reruns serially then).
+got in the first pass (unless the first pass re-drew it after a collision). Each new fake is
+checked against the run's scanner and re-drawn when it is itself an original of the run, so
+a repair never creates a new hit.
 """
 
 from __future__ import annotations
