@@ -552,6 +552,9 @@ def _scan_chunk(scanner: Any, name: str, first: int, rows: list[bytes]
 
 
 def _init(scanner: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _SCANNER["s"] = scanner
 
 

@@ -241,7 +241,8 @@ class Validator:
         if role == "assistant" and "weight" in msg:
             w = msg["weight"]
             if isinstance(w, bool) or w not in (0, 1) or not isinstance(w, int):
-                rec.add("weight_invalid", E, f"{at}.weight is {_type_name(w)} {_safe_scalar(w)}, not 0 or 1")
+                shown = " ".join(x for x in (_type_name(w), _safe_scalar(w)) if x)
+                rec.add("weight_invalid", E, f"{at}.weight is {shown}, not 0 or 1")
         has_call = False
         if role == "assistant" and "tool_calls" in msg:
             has_call = _check_tool_calls(rec, msg["tool_calls"], at, call_ids)
