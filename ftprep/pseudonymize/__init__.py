@@ -8,7 +8,7 @@ Public API::
     p.report().to_dict()                     # per-type occurrences and distinct values
     scanner = p.leak_scanner()               # scan(text) / residual(text) -> entity types
 
-See docs/pseudonymization.md for entity types, policy options and guarantees.
+See the README section "Pseudonymization" for entity types, policy options and guarantees.
 """
 
 from __future__ import annotations
