@@ -37,7 +37,7 @@ _BOOL = ("has_system", "has_user", "over_limit")
 _CODED = ("source", "split", "format", "roles")  # few distinct values: a code per row
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)  # ~3.5 MB; common words stay
 def _word_digest(word: str) -> bytes:
     return hashlib.blake2b(word.encode(), digest_size=8).digest()
 
