@@ -841,6 +841,11 @@ def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, 
         pseudo.update((state.report or PseudonymizeReport()).to_dict())
         pseudo["enabled"] = True
         pseudo["key_fingerprint"] = key_fingerprint(key)
+        from .pseudonymize import POOL_VERSION, faker_version
+
+        # Fakes come from frozen pools: these two say which, so drift across upgrades shows.
+        pseudo["pool_version"] = POOL_VERSION
+        pseudo["faker_version"] = faker_version()
         pseudo["leak_check"] = {k: v for k, v in leak.items() if k != "hits"}
     verdict = "ok" if checks["success"] and leak["passed"] else "failed"
     return {
