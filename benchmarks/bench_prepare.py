@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ftprep.stats import iter_strings
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("parse", "reference", "validate", "pseudonymize", "rows")
 PREPARE = ("prepare-w1", "prepare-w2")
@@ -53,17 +55,6 @@ RSS_LIMIT_MB = 600.0
 
 
 # --- children ---------------------------------------------------------------------
-
-def _strings(obj: Any, out: list[str]) -> None:
-    if isinstance(obj, str):
-        out.append(obj)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            _strings(v, out)
-    elif isinstance(obj, list):
-        for v in obj:
-            _strings(v, out)
-
 
 def child_stage(mode: str, path: str, key_file: str) -> dict[str, Any]:
     """One cumulative stage over ``path`` in this process; returns size, count, seconds."""
@@ -78,7 +69,7 @@ def child_stage(mode: str, path: str, key_file: str) -> dict[str, Any]:
 
         def work(obj: Any) -> None:
             out: list[str] = []
-            _strings(obj, out)
+            out.extend(iter_strings(obj))
             for s in out:
                 len(enc.encode_ordinary(s))
     elif mode == "validate":

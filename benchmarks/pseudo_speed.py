@@ -35,6 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ftprep.stats import iter_strings
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = b"benchmark-key-0123456789abcdef"
 
@@ -49,17 +51,6 @@ def _encoding() -> Any:
         import tiktoken
 
         return tiktoken.get_encoding("o200k_base")
-
-
-def _strings(obj: Any, out: list[str]) -> None:
-    if isinstance(obj, str):
-        out.append(obj)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            _strings(v, out)
-    elif isinstance(obj, list):
-        for v in obj:
-            _strings(v, out)
 
 
 def _generated(records: int, tmp: Path) -> list[Path]:
@@ -96,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     objs = [json.loads(ln) for ln in lines]
     strings: list[str] = []
     for o in objs:
-        _strings(o, strings)
+        strings.extend(iter_strings(o))
     mb = sum(len(ln) for ln in lines) / 1e6
     if args.gc_threshold is not None:
         gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])

@@ -585,8 +585,6 @@ def _run(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext, ke
     if config.template is None:
         ctx.validator.format = detect_run_format(files, ctx, limits)
         workers = config.workers if config.workers > 0 else _default_workers()
-        if config.vault is not None:
-            workers = 1  # the vault is filled from this process's pseudonymizer
     else:
         from .ingest import load_template
 
