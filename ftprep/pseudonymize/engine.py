@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import phonenumbers
 
+from ..errors import DataError
 from . import fakes as F
 from .config import PseudonymizeConfig
 from .detect import Detector, Span, resolve_overlaps, url_as_detected
@@ -61,6 +62,11 @@ _GENERIC_LOCALS = frozenset(
 #: learned from a resource ID): the only ones :meth:`Pseudonymizer.repair` fixes after a run.
 #: An identifier found by its shape (an e-mail, a GUID) that survives is a bug: the run fails.
 REPAIRABLE_TYPES: frozenset[str] = frozenset(("PERSON", "ORGANIZATION", "AZURE_RESOURCE_ID"))
+
+
+#: Draws tried for one original before giving up (the generators widen their pools from
+#: re-draw 16-64 on, so a free fake turns up within a few draws of the widening).
+MAX_DRAWS = 256
 
 
 class Replacement(NamedTuple):
@@ -689,13 +695,13 @@ class Pseudonymizer:
         oid = self._hasher.oid(ns, norm)
         seen = self._seen.setdefault(ns, set())
         owners = self._owners.setdefault(ns, {})
-        if oid not in seen:
+        first = oid not in seen
+        if first:
             seen.add(oid)
             owner = owners.get(norm)
             if owner is not None and owner != oid:
                 self._report.collisions += 1  # this original was already emitted as a fake
-        fake = norm
-        for counter in range(10_000):
+        for counter in range(MAX_DRAWS):
             fake = gen(F.KeyedRng(self._hasher.seed(ns, norm, counter), counter))
             fnorm = canon(fake)
             owner = owners.get(fnorm)
@@ -705,7 +711,10 @@ class Pseudonymizer:
                     self._avoid is None or not self._is_original(fake)):
                 owners[fnorm] = oid
                 break
-            self._report.redraws += 1
+            if first:  # (a value evicted from the cache re-walks its draws: count them once)
+                self._report.redraws += 1
+        else:  # the generators widen their pools long before this: never emit a shared fake
+            raise DataError(f"pseudonymize: no free {ns} fake after {MAX_DRAWS} draws")
         self._cache.put((ns, norm), (fake, oid))
         return fake, oid
 
@@ -825,7 +834,7 @@ class Pseudonymizer:
         words = 2 if len(norm) >= 10 else 1
 
         def gen(r: F.KeyedRng) -> str:
-            return " ".join(F.fake_last(r) for _ in range(words))
+            return F.fake_words(r, words)
 
         return self._assign("ORG", norm, gen, _org_canon)
 

@@ -331,13 +331,23 @@ def fake_ssn(rng: KeyedRng, original: str) -> str:
     return original
 
 
+#: Re-draw numbers from which a generator widens its pool so a run can never run out of
+#: fakes (the pools hold ~5,000 first and ~7,400 last names; a corpus of log-derived chats
+#: can hold more distinct names and name-like words than that, and every original seen is
+#: also barred as a fake).
+WIDEN_FIRST = 64  # then "Anna-Lise": a first name of the same initial, a hyphen, any first name
+WIDEN_LAST = 32  # then "Harper-Lindqvist"
+WIDEN_WORDS = 16  # organization / name-word fakes: one more word
+
+
 def fake_first(rng: KeyedRng, original: str = "") -> str:
     """A first name with the same initial as ``original`` (so "J. Doe" stays linked to
-    "Jane Doe"); after 64 re-draws any first name."""
-    bucket = pools().first_by_initial.get(fold_initial(original))
-    if bucket and rng.counter < 64:
+    "Jane Doe"); from re-draw :data:`WIDEN_FIRST` on, a hyphenated first name with that
+    initial (about 5,000 times as many)."""
+    bucket = pools().first_by_initial.get(fold_initial(original)) or pools().first
+    if rng.counter < WIDEN_FIRST:
         return rng.choice(bucket)
-    return rng.choice(pools().first)
+    return rng.choice(bucket) + "-" + rng.choice(pools().first)
 
 
 def fold_initial(name: str) -> str:
@@ -349,7 +359,19 @@ def fold_initial(name: str) -> str:
 
 
 def fake_last(rng: KeyedRng) -> str:
-    return rng.choice(pools().last)
+    """A last name; from re-draw :data:`WIDEN_LAST` on, a double-barrelled one."""
+    if rng.counter < WIDEN_LAST:
+        return rng.choice(pools().last)
+    return rng.choice(pools().last) + "-" + rng.choice(pools().last)
+
+
+def fake_words(rng: KeyedRng, words: int) -> str:
+    """An organization-like fake of ``words`` last names; one more from re-draw
+    :data:`WIDEN_WORDS` on."""
+    if rng.counter >= WIDEN_WORDS:
+        words += 1
+    last = pools().last
+    return " ".join(rng.choice(last) for _ in range(words))
 
 
 def fake_word(rng: KeyedRng, template: str) -> str:

@@ -13,7 +13,10 @@ from importlib import resources
 
 # 2: an organization's fake has one word for a normalized name under 10 characters and two
 #    otherwise (it followed the word count of the spelling a run saw first).
-POOL_VERSION = "2"
+# 3: generators widen their pools on re-draw (hyphenated first names from draw 64,
+#    double-barrelled last names from 32, one more organization word from 16) instead of
+#    re-drawing from an exhausted pool up to 10,000 times.
+POOL_VERSION = "3"
 
 
 @dataclass(frozen=True)

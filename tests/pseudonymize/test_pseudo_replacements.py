@@ -188,6 +188,28 @@ def test_injective_with_a_forced_small_pool(monkeypatch: pytest.MonkeyPatch) -> 
     assert fakes == [p.lookup("PERSON", f"Ms. {s}").split()[1] for s in surnames]  # stable
 
 
+def test_exhausted_pools_widen_and_stay_injective(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More originals than the pools hold: the generators widen (double-barrelled last names,
+    a second organization word) instead of re-drawing forever, and the fakes stay distinct.
+    Re-draws are counted once per original, however often a value falls out of the cache."""
+    real = pools_mod.pools()
+    small = pools_mod.Pools(real.first[:40], real.last[:25], real.first_set, real.last_set,
+                            {k: tuple(n for n in v if n in real.first[:40]) for k, v in real.first_by_initial.items()})
+    import ftprep.pseudonymize.fakes as fakes_mod
+
+    monkeypatch.setattr(fakes_mod, "pools", lambda: small)
+    p = Pseudonymizer(KEY, PseudonymizeConfig(cache_size=16))
+    surnames = [f"Zq{chr(97 + i)}{chr(97 + j)}" for i in range(10) for j in range(20)]  # 200 > 25
+    fakes = [p.lookup("PERSON", f"Ms. {s}").split()[1] for s in surnames]
+    assert len(set(fakes)) == len(surnames)
+    assert any("-" in f for f in fakes) and all(f.split("-")[0] in small.last for f in fakes)
+    orgs = [p.lookup("ORGANIZATION", f"Qx{i:03d} Ltd") for i in range(100)]
+    assert len(set(orgs)) == 100 and any(len(o.split()) == 3 for o in orgs)  # two words + "Ltd"
+    redraws = p.report().redraws
+    again = [p.lookup("PERSON", f"Ms. {s}").split()[1] for s in surnames]  # evicted: re-walked
+    assert again == fakes and p.report().redraws == redraws
+
+
 def test_fake_never_equals_an_original_seen_before_or_observed() -> None:
     p = Pseudonymizer(KEY)
     originals = [f"10.0.0.{i}" for i in range(1, 200)]
