@@ -786,6 +786,9 @@ _SECRET_GATES = _build_secret_gates()
 
 def phone_parse(value: str, region: str) -> phonenumbers.PhoneNumber | None:
     """``value`` parsed by ``phonenumbers`` (``region`` for the national form), or None."""
+    num = _plain_phone_number(value, region)
+    if num is not None:
+        return num
     cleaned = value.replace("\u00a0", " ")
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
@@ -904,11 +907,59 @@ def _e164_number(e164: str) -> phonenumbers.PhoneNumber | None:
     prefix = md.national_prefix_for_parsing
     if prefix and _compiled(prefix).match(rest):
         return None  # a national prefix might be stripped: let phonenumbers decide
-    num = phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest))
-    if len(rest) > 1 and rest[0] == "0":  # as phonenumbers sets leading zeros (Italy)
+    return _with_leading_zeros(phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest)), rest)
+
+
+# What a candidate may hold besides digits for the fast path (the separators PHONE_RE allows).
+_PHONE_SEPARATORS = str.maketrans("", "", " .-()\u00a0")
+_MAX_PHONE_INPUT = 250  # phonenumbers' _MAX_INPUT_STRING_LENGTH: longer input is refused
+
+
+def _plain_phone_number(value: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """What :func:`phone_parse` returns for ASCII digits and separators (``+`` or ``00`` in
+    front for the international form), built without ``phonenumbers.parse`` (about 100 us a
+    call). None when parsing could do more than read the digits (a national or international
+    prefix might be stripped, an extension, letters, few digits): the caller then parses."""
+    if value.startswith("+"):
+        body, intl = value[1:], True
+    elif value.startswith("00"):
+        body, intl = value[2:], True
+    else:
+        body, intl = value, False
+    digits = body.translate(_PHONE_SEPARATORS)
+    if len(value) > _MAX_PHONE_INPUT or len(digits) < 3 or not (digits.isascii() and digits.isdigit()):
+        return None
+    if intl:
+        return _e164_number("+" + digits)
+    return _national_number(digits, region)
+
+
+def _national_number(digits: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``phonenumbers.parse(digits, region)`` for at least three ASCII digits, when the
+    digits are plainly the national significant number; None when parsing could read them
+    otherwise (the region's international or national prefix, or its country code, starts
+    them), so the caller parses instead."""
+    if region not in phonenumbers.SUPPORTED_REGIONS or len(digits) > 17:  # _MAX_LENGTH_FOR_NSN
+        return None
+    md = _metadata_for_region(region)
+    if md is None or digits.startswith(str(md.country_code)):
+        return None
+    idd = md.international_prefix
+    if idd is not None and _compiled(idd).match(digits):
+        return None
+    prefix = md.national_prefix_for_parsing
+    if prefix and _compiled(prefix).match(digits):
+        return None
+    return _with_leading_zeros(phonenumbers.PhoneNumber(country_code=md.country_code,
+                                                        national_number=int(digits)), digits)
+
+
+def _with_leading_zeros(num: phonenumbers.PhoneNumber, nsn: str) -> phonenumbers.PhoneNumber:
+    """``num`` with the leading-zero fields ``phonenumbers`` sets for ``nsn`` (Italy)."""
+    if len(nsn) > 1 and nsn[0] == "0":
         num.italian_leading_zero = True
         zeros = 1
-        while zeros < len(rest) - 1 and rest[zeros] == "0":
+        while zeros < len(nsn) - 1 and nsn[zeros] == "0":
             zeros += 1
         if zeros != 1:
             num.number_of_leading_zeros = zeros
@@ -928,6 +979,13 @@ def e164_valid(e164: str) -> bool:
 
 
 _METADATA: dict[int, Any] = {}
+_REGION_METADATA: dict[str, Any] = {}
+
+
+def _metadata_for_region(region: str) -> Any:
+    if region not in _REGION_METADATA:  # static library data, memoized per process
+        _REGION_METADATA[region] = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
+    return _REGION_METADATA[region]
 _PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
