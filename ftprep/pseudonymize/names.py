@@ -22,6 +22,7 @@ from .detect import Span
 from .pools import pools
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 
 _LOW = "a-z\u00df-\u00f6\u00f8-\u00ff"
@@ -69,6 +70,7 @@ _ANGLE_EMAIL = re.compile(r"[<(\[][^<>()\[\]@\s]{1,64}@")  # "Jane Doe <jane@", 
 _DISPLAY_NAME_RE = re.compile(
     rf"(?P<name>{_FULL_NAME}|{_NAME_WORD},[ \t]+{_NAME_WORD})[\"']?[ \t]*\Z"
 )
+_DISPLAY_RUN_REV = re.compile(rf"[{_UP}{_LOW}'\u2019.,\" \t-]*")
 _ORG_WORDS = re.compile(
     r"\b(?:Inc|Ltd|LLC|LLP|GmbH|AG|SA|BV|NV|plc|Corp|Corporation|Company|Co|Group|Holdings|"
     r"Bank|Insurance|Pharma|Pharmaceuticals|Solutions|Systems|Technologies|Industries|Partners)\b\.?"
@@ -80,13 +82,19 @@ def norm_key(key: str) -> str:
     return _NON_ALNUM.sub("", key.lower())
 
 
-def _key_candidates(before: str) -> list[str]:
-    """Normalized keys that may be written just before a separator: the last 1, 2 and 3 words."""
-    b = before.rstrip(" \t").rstrip("\"'")
-    i = len(b)
-    while i > 0 and (b[i - 1].isalnum() or b[i - 1] in "_- ") and len(b) - i < 40:
-        i -= 1
-    words = b[i:].split()
+# the end of the text before a separator, reversed: fillers, quotes, then up to 40 key characters
+_KEY_TAIL_REV = re.compile(r"[ \t]*[\"']*([\w -]{0,40})")
+
+
+def _key_tail(before: str) -> str:
+    """The characters that may spell a key at the end of ``before`` (reversed)."""
+    m = _KEY_TAIL_REV.match(before[::-1])
+    assert m is not None  # every part of the pattern may be empty
+    return m.group(1)
+
+
+def _tail_candidates(tail_rev: str) -> list[str]:
+    words = tail_rev[::-1].split()
     while words and not words[0][:1].isalpha():
         words.pop(0)
     if not words:
@@ -94,8 +102,14 @@ def _key_candidates(before: str) -> list[str]:
     return [norm_key("".join(words[-k:])) for k in range(1, min(3, len(words)) + 1)]
 
 
+def _key_candidates(before: str) -> list[str]:
+    """Normalized keys that may be written just before a separator: the last 1, 2 and 3 words."""
+    return _tail_candidates(_key_tail(before))
+
+
 _SEP = re.compile(r"[:=]")
 _ABBREV_SUFFIXES = ("Inc", "Ltd", "Co", "Corp", "S.A", "B.V", "N.V", "Pty", "Jr", "Sr")
+_PERSON_STOP = re.compile(r"[,;|(<\[{]")
 _NEXT_KEY = re.compile(r"[,;|][ \t]*[\"']?[A-Za-z][\w -]{0,24}[\"']?[ \t]*[:=]")
 # (lower-case gate words, pattern): a pattern is tried (``match``) only where one of its gate
 # words starts a word; one Aho-Corasick pass over the lower-cased text finds the gates.
@@ -249,6 +263,8 @@ class NameFinder:
             self._scan_auto.add_word(word, tuple(entries))
         self._scan_auto.make_automaton()
         self._automaton: ahocorasick.Automaton | None = None
+        # the key (or "") spelled by a reversed key tail: keys repeat from line to line
+        self._key_memo: dict[str, str] = {}
         listed: dict[str, str] = {}
         for name in config.person_names:
             listed[name.strip().lower()] = "PERSON"
@@ -278,7 +294,9 @@ class NameFinder:
     def name_like(s: str) -> bool:
         """True for a plausible personal name (1-5 words of letters, no digits)."""
         s = s.strip()
-        if not 2 <= len(s) <= 60 or any(c.isdigit() for c in s) or "@" in s or "\n" in s:
+        if not 2 <= len(s) <= 60 or "@" in s or "\n" in s:
+            return False
+        if (_ASCII_DIGIT.search(s) is not None) if s.isascii() else any(c.isdigit() for c in s):
             return False
         words = s.replace(",", " ").split()
         if not 1 <= len(words) <= 5:
@@ -401,22 +419,44 @@ class NameFinder:
         self._display_names(text, out)
 
     def _display_names(self, text: str, out: list[Span]) -> None:
-        if "@" in text and ("<" in text or "(" in text or "[" in text):
-            for m in _ANGLE_EMAIL.finditer(text):
-                dm = _DISPLAY_NAME_RE.search(text, max(0, m.start() - 80), m.start())
+        """Display names before "<jane@", "(jane@", "[jane@"."""
+        if "@" not in text or not ("<" in text or "(" in text or "[" in text):
+            return
+        # _ANGLE_EMAIL.finditer, one "@" at a time: a match ends at the first "@" after its
+        # bracket, within 65 characters, so each "@" ends at most one match and a window
+        # after the previous "@" finds it
+        after = 0
+        at = text.find("@")
+        while at >= 0:
+            m = _ANGLE_EMAIL.search(text, max(after, at - 65), at + 1)
+            if m:
+                hi = m.start()
+                lo = max(0, hi - 80)
+                # a display name holds only these characters: start the search after the last
+                # other one (the same leftmost match, fewer tries)
+                run = _DISPLAY_RUN_REV.match(text[lo:hi][::-1])
+                assert run is not None
+                dm = _DISPLAY_NAME_RE.search(text, hi - run.end(), hi)
                 if dm:
                     self._context_name(text, dm.start("name"), dm.end("name"), out)
+            after = at + 1
+            at = text.find("@", after)
 
     def _key_value(self, text: str, i: int, out: list[Span]) -> None:
         """``key: value`` / ``key = value`` / ``"key": "value"`` pairs whose key names a person
         or a company (JSON-like text, YAML-like profiles, log lines); ``i``: the separator
         after a key suffix and 0-3 fillers."""
-        line_start = max(text.rfind("\n", 0, i) + 1, i - 48)
-        key = ""
-        for cand in reversed(_key_candidates(text[line_start:i])):  # longest key first
-            if cand in self._person_keys or cand in self._org_keys:
-                key = cand
-                break
+        tail = _key_tail(text[max(text.rfind("\n", 0, i) + 1, i - 48) : i])
+        key = self._key_memo.get(tail)
+        if key is None:
+            key = ""
+            for cand in reversed(_tail_candidates(tail)):  # longest key first
+                if cand in self._person_keys or cand in self._org_keys:
+                    key = cand
+                    break
+            if len(self._key_memo) >= 4096:
+                self._key_memo.clear()
+            self._key_memo[tail] = key
         if not key:
             return
         n = len(text)
@@ -439,10 +479,9 @@ class NameFinder:
             if cut:
                 end = cut.start()
             if is_person:
-                for stop in ",;|(<[{":
-                    k = text.find(stop, start, end)
-                    if k >= 0:
-                        end = k
+                stop = _PERSON_STOP.search(text, start, end)  # the first of ",;|(<[{"
+                if stop:
+                    end = stop.start()
             while end > start and text[end - 1] in " \t\r.,;}":
                 end -= 1
             if end < n and text[end] == "." and text[start:end].endswith(_ABBREV_SUFFIXES):
