@@ -405,8 +405,8 @@ class Detector:
         last_end = -1
         for m in _CAF_ANCHOR.finditer(text):
             start = m.start()
-            if start <= last_end or text[start - 2 : start] not in _CAF_TAILS:
-                continue  # (every prefix ends in one of these letter pairs: a cheap first test)
+            if start <= last_end:
+                continue
             k = start
             while k > 0 and start - k < 6 and (text[k - 1].islower() or text[k - 1].isdigit()):
                 k -= 1
@@ -681,7 +681,14 @@ _CAF_PREFIXES = frozenset(
 _CAF_TAILS = frozenset(p[-2:] for p in _CAF_PREFIXES)
 _STORAGE_NAME = re.compile(r"st[a-z]{6,20}\d{1,4}(?![\w-]|\.[a-z0-9])")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
-_CAF_ANCHOR = re.compile(r"-[a-z0-9]+-")
+# "-part-" right after one of the letter pairs every prefix ends in (a lookbehind after the
+# literal "-", so the scan stays a fast literal search): three in four "-x-" in text are not
+# (GUID pieces, dates), and they are now skipped in C. Skipping one lets the scan find an
+# anchor at its closing "-", which the old scan consumed; such an anchor has the skipped
+# part right before it, so its prefix is preceded by "-" and is rejected all the same.
+_CAF_ANCHOR = re.compile(
+    r"-(?<=(?:" + "|".join(sorted(_CAF_TAILS)) + r")-)[a-z0-9]+-"
+)
 _RESOURCE_AFTER = re.compile(
     r"(?i:storage\s+accounts?|account\s+name|key\s+vaults?|vault|(?:sql\s+)?server|database|"
     r"container\s+registry|registry|aks\s+cluster|cluster|workspace)[ \t]*[:=]?[ \t]*[\"'`]?"
