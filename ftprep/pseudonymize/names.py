@@ -169,6 +169,8 @@ def _build_fold_table() -> bytes:
 
 _FOLD_TABLE = _build_fold_table()
 _FOLD_DELIMS = {ord(ch): members[0] for members in _FOLD_CLASSES for ch in members[1:]}
+_MEMO_TEXT = 200  # texts up to this length have their spans memoized per finder
+_MEMO_SIZE = 8192  # entries of each memo before it is cleared
 _GATE = 0
 _KEY = 1
 
@@ -265,6 +267,8 @@ class NameFinder:
         self._automaton: ahocorasick.Automaton | None = None
         # the key (or "") spelled by a reversed key tail: keys repeat from line to line
         self._key_memo: dict[str, str] = {}
+        self._find_memo: dict[str, list[Span]] = {}  # short texts -> their spans
+        self._name_memo: dict[str, tuple[int, int, str] | None] = {}  # see _context_name
         listed: dict[str, str] = {}
         for name in config.person_names:
             listed[name.strip().lower()] = "PERSON"
@@ -336,6 +340,17 @@ class NameFinder:
 
     # -- detection -----------------------------------------------------------------------------
     def find(self, text: str) -> list[Span]:
+        if len(text) <= _MEMO_TEXT and self._ner is None:  # short texts repeat (roles, labels)
+            spans = self._find_memo.get(text)
+            if spans is None:
+                spans = self._find(text)
+                if len(self._find_memo) >= _MEMO_SIZE:
+                    self._find_memo.clear()
+                self._find_memo[text] = spans
+            return list(spans)
+        return self._find(text)
+
+    def _find(self, text: str) -> list[Span]:
         out: list[Span] = []
         if not (self.enabled_person or self.enabled_org):
             return out
@@ -454,7 +469,7 @@ class NameFinder:
                 if cand in self._person_keys or cand in self._org_keys:
                     key = cand
                     break
-            if len(self._key_memo) >= 4096:
+            if len(self._key_memo) >= _MEMO_SIZE:
                 self._key_memo.clear()
             self._key_memo[tail] = key
         if not key:
@@ -531,23 +546,34 @@ class NameFinder:
 
     def _context_name(self, text: str, start: int, end: int, out: list[Span]) -> None:
         value = text[start:end]
+        if value in self._name_memo:
+            found = self._name_memo[value]
+        else:
+            found = self._name_in(value)
+            if len(self._name_memo) >= _MEMO_SIZE:
+                self._name_memo.clear()
+            self._name_memo[value] = found
+        if found is not None:
+            out.append(Span(start + found[0], start + found[1], found[2]))
+
+    def _name_in(self, value: str) -> tuple[int, int, str] | None:
+        """The name in a context match (offsets in ``value``) without leading and trailing
+        non-name words; an ORGANIZATION when it holds a company word (None if not wanted)."""
+        start = 0
         words = value.split()
         # drop trailing non-name words ("Jane Please" -> "Jane")
         while words and words[-1].lower().rstrip(".") in _NOT_NAMES:
             words.pop()
         while words and words[0].lower().rstrip(".") in _NOT_NAMES:
-            start = text.index(words[0], start) + len(words[0])
+            start = value.index(words[0], start) + len(words[0])
             words.pop(0)
         if not words:
-            return
-        value = " ".join(words)
-        start = text.index(words[0], start)
-        end = text.index(words[-1], start) + len(words[-1])
-        if _ORG_WORDS.search(value):
-            if self.enabled_org:
-                out.append(Span(start, end, "ORGANIZATION"))
-            return
-        out.append(Span(start, end, "PERSON"))
+            return None
+        start = value.index(words[0], start)
+        end = value.index(words[-1], start) + len(words[-1])
+        if _ORG_WORDS.search(" ".join(words)):
+            return (start, end, "ORGANIZATION") if self.enabled_org else None
+        return start, end, "PERSON"
 
     def _listed(self, text: str, out: list[Span]) -> None:
         assert self._automaton is not None
