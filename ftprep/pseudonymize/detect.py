@@ -109,11 +109,17 @@ _GUID_CONTEXT: tuple[tuple[str, str], ...] = (
     ("trace", "correlation"), ("operation id", "correlation"), ("x-ms-", "correlation"),
 )
 
-_GUID_STEMS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
-    (stem, tuple((w, k) for w, k in _GUID_CONTEXT if stem in w))
-    for stem in ("sub", "tenant", "director", "object", "oid", "principal", "client", "app",
-                 "correlation", "request", "activity", "trace", "operation", "x-ms-")
-)
+
+
+def _build_guid_words() -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for word, kind in _GUID_CONTEXT:
+        auto.add_word(word, (len(word), kind))
+    auto.make_automaton()
+    return auto
+
+
+_GUID_WORDS = _build_guid_words()  # every occurrence of every context word, overlapping ones too
 
 
 def ipv4_int(value: str) -> int:
@@ -221,15 +227,14 @@ def hostname_tld_ok(host: str) -> bool:
 
 
 def guid_context(text: str, start: int) -> str:
-    """The kind of GUID the text says it is (``subscription``, ``tenant``, ...), or ``""``."""
+    """The kind of GUID the text says it is (``subscription``, ``tenant``, ...), or ``""``: the
+    context word that starts last in the 48 characters before the GUID. (No word is a prefix
+    of another, so two words never start at the same place.)"""
     window = text[max(0, start - 48) : start].lower()
     best, best_pos = "", -1
-    for stem, words in _GUID_STEMS:
-        if stem in window:
-            for word, kind in words:
-                pos = window.rfind(word)
-                if pos > best_pos:
-                    best, best_pos = kind, pos
+    for last, (length, kind) in _GUID_WORDS.iter(window):  # ``last``: index of the last character
+        if last - length + 1 > best_pos:
+            best, best_pos = kind, last - length + 1
     return best
 
 
@@ -424,19 +429,11 @@ class Detector:
 
     def _guids(self, text: str, out: list[Span]) -> None:
         n = len(text)
-        for m in _GUID_ANCHOR.finditer(text):
-            start, end = m.start() - 8, m.end() + 12
-            if start < 0 or end > n:
-                continue
-            if not _HEX8.fullmatch(text, start, m.start()) or not _HEX12.fullmatch(text, m.end(), end):
-                continue
-            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "-"):
-                continue
-            if end < n and (text[end].isalnum() or text[end] == "-"):
-                continue
+        for m in _GUID_AT_DASH.finditer(text):
+            start, end = m.start() - 8, m.end()
+            core = text[start:end].lower()
             if start > 0 and text[start - 1] == "{" and end < n and text[end] == "}":
                 start, end = start - 1, end + 1
-            core = text[start:end].strip("{}").lower()
             keep = core in WELL_KNOWN_GUIDS or self.allowed(core)
             out.append(Span(start, end, "GUID", guid_context(text, start), keep))
 
@@ -580,12 +577,16 @@ class Detector:
         want_iban = "IBAN" in on
         n = len(text)
         for m in _DIGIT_CLUSTER.finditer(text):
+            start, end = m.span()
+            if start and _token_letter(text[start - 1]):
+                continue  # part of a token (hex id, GUID piece): nothing below can come of it
             c = m.group()
+            if len(c) == 10 and _DATE_ONLY.fullmatch(c):
+                continue  # a date (one cluster in four in logs)
             seps = c.count(" ") + c.count("-") + c.count(".") + c.count("(") + c.count(")")
             ndig = len(c) - seps - c.count("\u00a0")
-            if ndig < 7 or (ndig == 8 and _DATE_ONLY.fullmatch(c)):
+            if ndig < 7:
                 continue
-            start, end = m.start(), m.end()
             if want_iban and ndig >= 8 and _IBAN_HINT.search(text, max(0, start - 12), start + 2):
                 self._iban_near(text, start, end, out)
             if (start > 0 and text[start - 1].isalpha()) or (end < n and text[end].isalpha()
@@ -636,6 +637,13 @@ class Detector:
             if _TICKET_BEFORE.search(text, max(0, start - 40), start):
                 return False
         return self.phones.valid(value)
+
+
+def _token_letter(ch: str) -> bool:
+    """A letter right before a digit cluster that rules out everything the cluster could be:
+    the cluster is skipped as part of a token, and no IBAN (capitals, digits and spaces) can
+    run through it. Capitals are not such letters (``DE89 3704 ...``)."""
+    return ch.isalpha() and not "A" <= ch <= "Z"
 
 
 def _build_secret_gates() -> ahocorasick.Automaton:
@@ -695,9 +703,14 @@ _RESOURCE_AFTER = re.compile(
     r"(?P<v>[a-z][a-z0-9-]{2,62})(?![\w.-]*[\w.-]\.[a-z])(?=[\"'`]?(?:[\s,.;:)]|$))"
 )
 _CAF_NAME = re.compile(r"[a-z]{2,6}-[a-z0-9]+(?:-[a-z0-9]+)+")
-_HEX8 = re.compile(r"[0-9a-fA-F]{8}")
-_HEX12 = re.compile(r"[0-9a-fA-F]{12}")
-_GUID_ANCHOR = re.compile(r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-")
+# A GUID that stands alone (no letter, digit or "-" on either side; ``[^\W_]`` is exactly
+# ``str.isalnum``), found from its first "-" so that the scan is a fast literal search: the
+# eight hex digits before it are a lookbehind. (GUIDs cannot overlap, so one non-overlapping
+# scan finds all of them.)
+_GUID_AT_DASH = re.compile(
+    r"-(?<=(?<![^\W_])(?<!-)[0-9a-fA-F]{8}-)[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?![^\W_]|-)"
+)
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}\Z")
 _EMAIL_DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftprep.pseudonymize.config import PseudonymizeConfig
-from ftprep.pseudonymize.detect import Detector, PhoneMemo, phone_parse
+from ftprep.pseudonymize.detect import _GUID_CONTEXT, Detector, PhoneMemo, guid_context, phone_parse
 
 REGIONS = ("US", "GB", "DE", "IT", "FR", "BR", "IN", "AU", "JP", "RU", "AR", "MX", "NL", "CN", "ZA")
 
@@ -171,3 +171,24 @@ def test_detect_output_is_pinned() -> None:
     for name, kwargs in CONFIGS.items():
         detector = Detector(PseudonymizeConfig(**kwargs))  # type: ignore[arg-type]
         assert detect_digest(detector, texts) == PINNED[name], name
+
+
+def _guid_context_reference(text: str, start: int) -> str:
+    """The context word whose last occurrence in the window starts last (first listed wins)."""
+    window = text[max(0, start - 48) : start].lower()
+    best, best_pos = "", -1
+    for word, kind in _GUID_CONTEXT:
+        pos = window.rfind(word)
+        if pos > best_pos:
+            best, best_pos = kind, pos
+    return best
+
+
+def test_guid_context_equals_reference() -> None:
+    rng = random.Random(3)
+    pieces = [w for w, _ in _GUID_CONTEXT] + [w.upper() for w, _ in _GUID_CONTEXT] + [
+        " ", ": ", "=", "-", "_", "\u0130", "void", "android", "traceback", "subtenant", "objectidx", "a", "\u03a3"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        for start in (len(text), max(0, len(text) - rng.randint(0, 10))):
+            assert guid_context(text, start) == _guid_context_reference(text, start), (text, start)
