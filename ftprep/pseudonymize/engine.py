@@ -132,6 +132,10 @@ class Pseudonymizer:
         self._inner: dict[str, int] = {}
         self._avoid: Any = None  # during repair(): the run's leak scanner (fakes must not be originals)
         self._learned: dict[str, tuple[str, str, bool]] = {}
+        #: original id -> re-draws at its first assignment (a parallel run's main process
+        #: counts them once per original, as the serial run does)
+        self._redraw_log: dict[int, int] = {}
+        self._log_redraws = False  # set by the parallel engine's drain, which empties the log
         self._first_keys = frozenset(
             k for k in self._person_keys if k.startswith(("first", "given"))
         )
@@ -604,10 +608,12 @@ class Pseudonymizer:
         ck = (etype, span.sub, value)
         hit = self._rcache.get(ck)
         if hit is None:
+            contexts: tuple[tuple[str, int], ...] = ()
             if etype in _COMPOSITE:  # may replace values inside: count them with this one
                 saved = self._inner
                 inner: dict[str, int] = {}
                 self._inner = inner
+                before = dict(self._report.guid_contexts)
                 try:
                     new, oid = handler(value, span)
                 finally:
@@ -615,6 +621,10 @@ class Pseudonymizer:
                 inner_counts = tuple(inner.items())
                 for etype_in, n in inner_counts:
                     counts[etype_in] = counts.get(etype_in, 0) + n
+                # GUID contexts inside (a resource ID's subscription), replayed on a cache hit
+                # too, so the report never depends on what the cache still holds
+                contexts = tuple((k, n - before.get(k, 0)) for k, n in self._report.guid_contexts.items()
+                                 if n != before.get(k, 0))
             else:
                 new, oid = handler(value, span)
                 inner_counts = ()
@@ -622,13 +632,17 @@ class Pseudonymizer:
                 self._remember(etype, value, new)
                 if self._mapping is not None:
                     self._mapping[(etype, new)] = value
-            hit = (new, oid, inner_counts)
+            hit = (new, oid, inner_counts, contexts)
             self._rcache.put(ck, hit)
         else:
             for etype_in, n in hit[2]:
                 counts[etype_in] = counts.get(etype_in, 0) + n
                 for _ in range(n):
                     self._report.add(etype_in, None)
+            if hit[3]:
+                gc = self._report.guid_contexts
+                for k, n in hit[3]:
+                    gc[k] = gc.get(k, 0) + n
         new = hit[0]
         if new != value:
             counts[etype] = counts.get(etype, 0) + 1
@@ -713,6 +727,8 @@ class Pseudonymizer:
                 break
             if first:  # (a value evicted from the cache re-walks its draws: count them once)
                 self._report.redraws += 1
+                if self._log_redraws:
+                    self._redraw_log[oid] = counter + 1
         else:  # the generators widen their pools long before this: never emit a shared fake
             raise DataError(f"pseudonymize: no free {ns} fake after {MAX_DRAWS} draws")
         self._cache.put((ns, norm), (fake, oid))
@@ -1056,7 +1072,10 @@ class Pseudonymizer:
         if _may_hold_identifier(name):
             spans = [sp for sp in self._detector.spans(name) if sp.etype != "AZURE_RESOURCE_ID"]
             if spans and spans[0].start == 0 and spans[0].end == len(name) and not spans[0].keep:
-                return self._replace_span(name, spans[0], {})  # a name that is an IP, a host, ...
+                inner: dict[str, int] = {}  # counted with the enclosing resource ID
+                new = self._replace_span(name, spans[0], inner)  # a name that is an IP, a host, ...
+                self._merge_inner(inner)
+                return new
         new = self._label(name)
         if new != name:
             self._remember("AZURE_RESOURCE_ID", name, new)
