@@ -17,6 +17,7 @@ import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftprep.pseudonymize import detect as D
 from ftprep.pseudonymize.config import PseudonymizeConfig
 from ftprep.pseudonymize.detect import _GUID_CONTEXT, Detector, PhoneMemo, guid_context, phone_parse
 
@@ -192,3 +193,20 @@ def test_guid_context_equals_reference() -> None:
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         for start in (len(text), max(0, len(text) - rng.randint(0, 10))):
             assert guid_context(text, start) == _guid_context_reference(text, start), (text, start)
+
+
+_CONTEXT_PIECES = st.sampled_from([
+    "ticket", "Case", "ORDER", "sr", "ref", "reference", "no.", "No", "number", "#", "id", ":", "=", " ", "  ",
+    "\n", "\t", "phone", "Tel", "call", "me", "at", "fax:", "reach", "my", "cell", ",", "-", "(", "é", "\u017f",
+    "\u212a", "\u0131", "\u0130", "x", "1", "_", "whatsapp", "contact", "sms", "issue", "job", "invoice",
+])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_CONTEXT_PIECES, max_size=14), st.integers(min_value=0, max_value=6))
+def test_reversed_context_patterns_equal_forward_search(pieces: list[str], cut: int) -> None:
+    text = "".join(pieces)
+    end = max(0, len(text) - cut)
+    for forward, reverse in ((D._TICKET_BEFORE, D._TICKET_BEFORE_REV), (D._PHONE_CONTEXT, D._PHONE_CONTEXT_REV)):
+        expected = forward.search(text, max(0, end - 40), end) is not None
+        assert D._said_before(reverse, text, end) == expected, (text, end, forward.pattern)
