@@ -372,9 +372,9 @@ class Detector:
         while at >= 0:
             m = _EMAIL_DOMAIN.match(text, at + 1)
             if m:
-                lm = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
+                lm = _EMAIL_LOCAL_REV.match(text[max(0, at - 64) : at][::-1])
                 if lm:
-                    start = lm.start()
+                    start = at - lm.end()
                     while start < at and not text[start].isalnum():
                         start += 1
                     local = text[start:at]
@@ -713,7 +713,9 @@ _GUID_AT_DASH = re.compile(
     r"-(?<=(?<![^\W_])(?<!-)[0-9a-fA-F]{8}-)[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"(?![^\W_]|-)"
 )
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}\Z")
+# The local part: the run of these characters (at most 64) that ends at the "@", read backwards
+# (an anchored match on the reversed text, not a search from each of 64 positions).
+_EMAIL_LOCAL_REV = re.compile(r"[A-Za-z0-9._%+'-]{1,64}")
 _EMAIL_DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
