@@ -93,6 +93,8 @@ _VERSION_BEFORE = re.compile(
     r"runtime|extension|package|driver|\bkb|\bfw)\s*[:=#]?\s*$",
     re.IGNORECASE,
 )
+_NOT_DIGITS = re.compile(r"\D")  # (\d is what str.isdigit calls a digit among PHONE_RE's characters)
+_PHONE_PUNCT = re.compile(r"[ .\-()\u00a0]")
 _DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 _PHONE_WORDS = ("phone", "tel", "mobile", "cell", "call", "fax", "sms", "whatsapp", "contact", "number",
                 "reach")
@@ -580,8 +582,10 @@ class Detector:
         n = len(text)
         for m in _DIGIT_CLUSTER.finditer(text):
             start, end = m.span()
-            if start and _token_letter(text[start - 1]):
-                continue  # part of a token (hex id, GUID piece): nothing below can come of it
+            if start and text[start - 1].isalpha() and not "A" <= text[start - 1] <= "Z":
+                # part of a token (hex id, GUID piece), and no IBAN (capitals, digits and spaces)
+                # can run through the letter: nothing below can come of it
+                continue
             c = m.group()
             if len(c) == 10 and _DATE_ONLY.fullmatch(c):
                 continue  # a date (one cluster in four in logs)
@@ -626,26 +630,17 @@ class Detector:
         return not (digits == value and _said_before(_TICKET_BEFORE_REV, text, start))
 
     def _phone_ok(self, text: str, start: int, value: str) -> bool:
-        digits = sum(c.isdigit() for c in value)
+        digits = len(_NOT_DIGITS.sub("", value))
         if not 7 <= digits <= 17 or _DATE_RE.search(value):
             return False
-        plus = value.startswith(("+", "00"))
-        punctuated = any(c in value for c in " .-()\u00a0")
-        if not plus:
-            if not punctuated and not _said_before(_PHONE_CONTEXT_REV, text, start):
+        if not value.startswith(("+", "00")):
+            if not _PHONE_PUNCT.search(value) and not _said_before(_PHONE_CONTEXT_REV, text, start):
                 return False
             if _DOTTED_NUMBERS.fullmatch(value):
                 return False  # 1.2.3.4-like: versions and IPs, not phones
             if _said_before(_TICKET_BEFORE_REV, text, start):
                 return False
         return self.phones.valid(value)
-
-
-def _token_letter(ch: str) -> bool:
-    """A letter right before a digit cluster that rules out everything the cluster could be:
-    the cluster is skipped as part of a token, and no IBAN (capitals, digits and spaces) can
-    run through it. Capitals are not such letters (``DE89 3704 ...``)."""
-    return ch.isalpha() and not "A" <= ch <= "Z"
 
 
 def _build_secret_gates() -> ahocorasick.Automaton:
