@@ -155,10 +155,15 @@ _VERSION_WORDS = frozenset((
 ))
 
 
+_VERSION_TAILS = tuple(_VERSION_WORDS | {"agent", "version"})
+
+
 def version_before(text: str, start: int) -> bool:
     """True when the word right before ``start`` names a version ("version 1.2.3.4", "v1.2.3.4",
     "WALinuxAgent 2.10.0.8"); "DNS server 10.0.0.4" is an address."""
     pre = text[max(0, start - 24) : start].rstrip(" \t:=#").lower()
+    if not pre.endswith(_VERSION_TAILS):
+        return False  # the word (a suffix of ``pre``) can be none of them: most addresses
     i = len(pre)
     while i > 0 and (pre[i - 1].isalpha() or pre[i - 1] == "."):
         i -= 1

@@ -210,3 +210,22 @@ def test_reversed_context_patterns_equal_forward_search(pieces: list[str], cut: 
     for forward, reverse in ((D._TICKET_BEFORE, D._TICKET_BEFORE_REV), (D._PHONE_CONTEXT, D._PHONE_CONTEXT_REV)):
         expected = forward.search(text, max(0, end - 40), end) is not None
         assert D._said_before(reverse, text, end) == expected, (text, end, forward.pattern)
+
+
+def _version_before_reference(text: str, start: int) -> bool:
+    pre = text[max(0, start - 24) : start].rstrip(" \t:=#").lower()
+    i = len(pre)
+    while i > 0 and (pre[i - 1].isalpha() or pre[i - 1] == "."):
+        i -= 1
+    word = pre[i:]
+    return word in D._VERSION_WORDS or word.endswith(("agent", "version"))
+
+
+def test_version_before_equals_reference() -> None:
+    rng = random.Random(4)
+    pieces = ["v", "version", "Version ", "ver.", "build", "agent", "WALinuxAgent ", "os", "kb", "fw", " ", ":",
+              "=", "#", "\t", ".", "a", "x", "\u00e9", "\u0130", "1", "dev", "server", "ip", " v", "driver"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        end = max(0, len(text) - rng.randint(0, 2))
+        assert D.version_before(text, end) == _version_before_reference(text, end), (text, end)
