@@ -5,28 +5,35 @@ batches of results in input order, so ``--workers N`` writes byte-identical
 outputs to ``--workers 1``. Workers read nothing themselves: the main process
 reads raw lines, workers parse, validate, pseudonymize and count, and each batch
 comes back with the pseudonymizer's state *delta* (report counts, distinct ids,
-hashed originals and fakes, fake -> original-id pairs) for the main process to merge.
+hashed originals and fakes) for the main process to merge.
 
-A keyed fake is a pure function of (key, type, value), so workers agree without
-sharing state. Only injectivity needs the whole run: a worker refuses a drawn fake
-that is already taken or equals an original it has seen, and the serial run would
-also refuse one taken or seen in *earlier batches of other workers*. The main process
-checks each batch, in input order, against everything before it
-(:meth:`PseudoState.diverges`): a new fake equal to an earlier original, an original
-equal to an earlier fake, or (over all pairs, at the end) one fake for two originals
-means the parallel result could differ from the serial one, and the run is redone
-serially (:class:`NeedsSerialRun`), at once, so little work is lost.
+A keyed fake is a pure function of (key, type, value), but injectivity needs the
+whole run: the serial run re-draws a fake that is already taken or equals an original seen
+*before*, so a value's fake can depend on every earlier batch. The process engine keeps
+that order without redoing work. Each batch takes two steps in its worker: *plan*
+(parse, validate, detect, and list the values the batch will replace, in first-use order,
+drawing nothing) and *finish* (replace, count tokens, dump). Between them the main process
+draws the fakes of the listed values with its own pseudonymizer, strictly in batch order:
+the same draws, in the same order, as the serial run (about 5% of the work). A worker plans
+its next batch while it waits, keeps its detection results for the finish step, and never
+draws a fake itself (:class:`~ftprep.pseudonymize.engine.PlanMiss` if it would: then the
+run is redone serially, :class:`NeedsSerialRun`). The Spark engine cannot ask its driver
+mid-task: its partitions draw for themselves and the driver checks the result
+(:meth:`PseudoState.diverges`), redoing the run locally if any decision could differ.
 
-Memory: what the main process keeps grows only with distinct values, and compactly:
-distinct ids and pairs as 64-bit integers in sorted numpy arrays, originals and fakes
-as hashes (:class:`ftprep.leak_pass.LeakIndex`).
+Memory: what the main process keeps grows only with distinct values: distinct ids as
+64-bit integers in sorted numpy arrays, originals and fakes as hashes
+(:class:`ftprep.leak_pass.LeakIndex`), and the drawing pseudonymizer's fake -> original-id
+table (what a serial run keeps; workers keep none).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing as mp
 import os
+import queue
 import signal
 import threading
 import time
@@ -36,6 +43,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from .errors import DataError
 from .io import DEFAULT_MAX_LINE_BYTES, ReadLimits, iter_lines, parse_record
 from .leak_pass import LeakDelta, LeakIndex, SortedTable, encode, full_hash
 from .records import Record
@@ -126,6 +134,12 @@ class ReportTotals:
     def redraws(self) -> int:
         return self.counters.get("redraws", 0)
 
+    def add_counts(self, **counts: int) -> None:
+        """Add to report counters (the parallel engine's own re-draws and collisions)."""
+        self.any = True
+        for name, n in counts.items():
+            self.counters[name] = self.counters.get(name, 0) + n
+
     @property
     def collisions(self) -> int:
         return self.counters.get("collisions", 0)
@@ -201,6 +215,7 @@ class StateDelta:
     #: would have as originals: what the serial run's re-draw decisions looked at
     seen: Any = None
     fake_ids: Any = None
+    redraws: dict[int, int] = field(default_factory=dict)  # original id -> re-draws
 
 
 class PseudoState:
@@ -214,6 +229,7 @@ class PseudoState:
         self._seen = _SortedIds()
         self._fake_ids = _SortedIds()
         self._collisions = 0
+        self._redraws = 0
         self.checked = False  # units were checked in order: collisions are counted here
 
     def diverges(self, delta: StateDelta) -> bool:
@@ -236,6 +252,10 @@ class PseudoState:
         new = new[~self._seen.member(new)]
         self._fake_ids.add(delta.fake_ids)
         self._collisions += int(self._fake_ids.member(new).sum())
+        if delta.redraws:  # re-draws count once per original, as the serial run counts them
+            ids = np.fromiter(delta.redraws, np.uint64, len(delta.redraws))
+            counts = np.fromiter(delta.redraws.values(), np.int64, len(delta.redraws))
+            self._redraws += int(counts[np.isin(ids, new)].sum())
         self._seen.add(new)
         return False
 
@@ -250,6 +270,7 @@ class PseudoState:
         report = self.totals.report()
         if report is not None and self.checked:
             report.collisions = self._collisions
+            report.redraws = self._redraws
         return report
 
     @property
@@ -263,10 +284,13 @@ class _Drain:
     In a worker (``worker=True``) it also takes the new fake -> original-id pairs and the
     vault mapping, which must travel to the main process."""
 
-    def __init__(self, pz: Any, worker: bool) -> None:
+    def __init__(self, pz: Any, worker: bool, pairs: bool = True) -> None:
         self.pz = pz
         self.worker = worker
+        self.pairs = pairs  # False: the worker draws nothing (the main process does)
         self.pairs_seen: dict[str, int] = {}
+        if worker and pairs:
+            pz._log_redraws = True
         self._hasher: Any = None
 
     def take(self) -> StateDelta:
@@ -280,8 +304,11 @@ class _Drain:
         cfg = pz.config
         delta = StateDelta(ReportDelta.take(report),
                            encode(originals, fakes, cfg.leak_min_length, cfg.secret_marker))
+        redraws, pz._redraw_log = pz._redraw_log, {}
         if self.worker:
             delta.mapping = pz.drain_mapping()
+        if self.worker and self.pairs:
+            delta.redraws = redraws
             for ns, owners in pz._owners.items():
                 new = len(owners) - self.pairs_seen.get(ns, 0)
                 if new > 0:  # dicts keep insertion order: the new pairs are the last ones
@@ -370,26 +397,74 @@ class SerialEngine:
 
 # --- worker processes ----------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}  # per worker process only: its context and drain
+def _worker_main(conn: Any, ctx: RunContext, limits: ReadLimits) -> None:
+    """A worker process: batches in, results out, on its own pipe, in the order sent.
 
-
-def _worker_init(ctx: RunContext, limits: ReadLimits) -> None:
-    # Ctrl-C reaches the whole process group: the main process stops the pool, so a
+    With pseudonymization a batch takes two steps: ``task`` (parse, validate, plan: which
+    values it will replace) ends by asking the main process for their fakes, and ``answer``
+    (replace, count, dump) ends with the result. A worker plans its next batch while it
+    waits for an answer."""
+    # Ctrl-C reaches the whole process group: the main process stops the workers, so a
     # worker must not die mid-task with its own KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A main process killed outright (SIGKILL, OOM killer) cannot stop its pool: a worker
+    # A main process killed outright (SIGKILL, OOM killer) cannot stop its workers: a worker
     # notices it was orphaned and exits instead of waiting for tasks forever.
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    _WORKER["ctx"] = ctx
-    _WORKER["limits"] = limits
+    # A thread reads the pipe all the time, so the main process never blocks sending a batch
+    # while this process blocks sending a result (two full pipes would deadlock).
+    inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    threading.Thread(target=_read_pipe, args=(conn, inbox), daemon=True).start()
+    from .pipeline import BatchProcessor
+
     pz = ctx.pseudonymizer
-    _WORKER["drain"] = _Drain(pz, worker=True) if pz is not None else None
+    drain = _Drain(pz, worker=True, pairs=False) if pz is not None else None
+    processor = BatchProcessor(ctx)
+    planned: deque[tuple[int, list[Record], list[Any], Any]] = deque()
+    while True:
+        msg = inbox.get()
+        kind = msg[0]
+        if kind == "stop":
+            return
+        seq = msg[1] if kind == "task" or not planned else planned[0][0]
+        try:
+            if kind == "task":
+                _, seq, source, lines = msg
+                batch = [parse_record(source, n, raw, limits) for n, raw in lines]
+                fronts = processor.begin(batch)
+                if pz is None:
+                    conn.send(("done", seq, _strip(processor.finish(batch, fronts)), None))
+                    continue
+                pz.plan_begin()
+                for front in fronts:
+                    target = front.target
+                    if target is not None:
+                        (pz.plan if target[0] == "obj" else pz.plan_text)(target[1])
+                wanted, ticket = pz.plan_end()
+                planned.append((seq, batch, fronts, ticket))
+                conn.send(("ask", seq, wanted))
+            else:  # "answer": to the oldest planned batch (answers come in order)
+                assert pz is not None
+                seq, batch, fronts, ticket = planned.popleft()
+                pz.install(ticket, msg[1])
+                try:
+                    items = processor.finish(batch, fronts)
+                finally:
+                    pz.plan_done()
+                delta = drain.take() if drain is not None else None
+                conn.send(("done", seq, _strip(items), delta))
+        except BaseException as exc:  # noqa: BLE001 - the main process re-raises it
+            conn.send(("error", seq, exc))
 
 
-def _worker_run(source: str, lines: list[RawLine]) -> tuple[list[Processed], StateDelta | None]:
-    items = _process_raw(_WORKER["ctx"], source, lines, _WORKER["limits"])
-    drain = _WORKER["drain"]
-    return _strip(items), (drain.take() if drain is not None else None)
+def _read_pipe(conn: Any, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            msg = ("stop",)
+        inbox.put(msg)
+        if msg[0] == "stop":
+            return
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -400,16 +475,29 @@ def _exit_when_orphaned(parent: int) -> None:
 
 
 class ProcessEngine:
-    """N worker processes; results come back in input order; bounded batches in flight."""
+    """N worker processes; results come back in input order; a bounded number of batches in
+    flight. The main process draws every fake, in input order (module docstring)."""
 
     def __init__(self, ctx: RunContext, limits: ReadLimits, batch_size: int, workers: int) -> None:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        self.pool = mp.get_context(method).Pool(workers, _worker_init, (ctx, limits))
+        mpc: Any = mp.get_context(method)
+        self.workers = workers
         self.batch_size = batch_size
         self.max_line_bytes = limits.max_line_bytes
-        self.in_flight = workers * 4
+        self.depth = 2  # batches queued per worker
         self.state = PseudoState()
+        self._authority = ctx.pseudonymizer  # this process's own instance draws every fake
         self._mapping: list[tuple[str, str, str]] = []
+        self._conns: list[Any] = []
+        self._procs: list[Any] = []
+        for _ in range(workers):
+            parent, child = mpc.Pipe()
+            proc = mpc.Process(target=_worker_main, args=(child, ctx, limits), daemon=True)
+            proc.start()
+            child.close()
+            self._conns.append(parent)
+            self._procs.append(proc)
+        self._seq = 0
 
     def drain_mapping(self) -> list[tuple[str, str, str]]:
         """Fake -> original entries for the vault, from the workers, since the last call."""
@@ -417,19 +505,79 @@ class ProcessEngine:
         return out
 
     def process_file(self, path: str) -> Iterator[list[Processed]]:
-        tasks = ((path, lines) for lines in iter_raw_batches(path, self.batch_size,
-                                                              self.max_line_bytes))
-        for items, delta in ordered_map(self.pool, _worker_run, tasks, self.in_flight):
-            if delta is not None:
-                if self.state.diverges(delta):
-                    raise NeedsSerialRun()  # the serial run would have decided otherwise: stop now
-                self.state.merge(delta)
-                self._mapping.extend(delta.mapping)
-            yield items
+        from multiprocessing.connection import wait
+
+        batches = iter_raw_batches(path, self.batch_size, self.max_line_bytes)
+        first = self._seq  # batch k goes to worker k % N: each worker's pipe is in order
+        sent = first
+        next_answer = next_yield = first
+        asks: dict[int, list[tuple[str, str]]] = {}
+        done: dict[int, list[Processed]] = {}
+        exhausted = False
+        while True:
+            while not exhausted and sent - next_yield < self.workers * self.depth:
+                lines = next(batches, None)
+                if lines is None:
+                    exhausted = True
+                    break
+                self._conns[sent % self.workers].send(("task", sent, path, lines))
+                sent += 1
+            while next_answer in asks:  # fakes are drawn in input order: the serial order
+                wanted = asks.pop(next_answer)
+                answers = self._authority.assign_many(wanted) if self._authority is not None else []
+                self._conns[next_answer % self.workers].send(("answer", answers))
+                next_answer += 1
+            if next_yield in done:
+                yield done.pop(next_yield)
+                next_yield += 1
+                continue
+            if exhausted and next_yield == sent:
+                break
+            for conn in wait(self._conns):
+                msg: Any
+                try:
+                    msg = conn.recv()  # type: ignore[union-attr,call-arg]
+                except EOFError:
+                    raise DataError("a worker process died; rerun with --workers 1 to see why"
+                                    ) from None
+                if msg[0] == "ask":
+                    asks[msg[1]] = msg[2]
+                elif msg[0] == "done":
+                    _, seq, items, delta = msg
+                    if delta is not None:
+                        self.state.merge(delta)
+                        self._mapping.extend(delta.mapping)
+                    done[seq] = items
+                else:
+                    from .pseudonymize.engine import PlanMiss
+
+                    exc: BaseException = msg[2]
+                    if isinstance(exc, PlanMiss):
+                        raise NeedsSerialRun() from None  # a plan gap (a bug): the serial run
+                    raise exc
+        self._seq = sent
+        self._merge_authority()
+
+    def _merge_authority(self) -> None:
+        """The re-draws and collisions the draws here counted (workers count none)."""
+        pz = self._authority
+        if pz is None:
+            return
+        report = pz._report
+        self.state.totals.add_counts(redraws=report.redraws, collisions=report.collisions)
+        report.redraws = report.collisions = 0
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.send(("stop",))
+        for proc in self._procs:
+            proc.join(timeout=0.2)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        for conn in self._conns:
+            conn.close()
 
 
 def ordered_map(pool: Any, func: Any, tasks: Iterator[tuple[Any, ...]], in_flight: int) -> Iterator[Any]:

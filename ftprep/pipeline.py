@@ -145,24 +145,56 @@ class Processed:
     entity_counts: dict[str, int]
 
 
+#: What a record's pseudonymization will transform: a parsed value ("obj") or a line of
+#: text ("text"), or None (nothing: an over-long line, a row that did not render).
+Target = tuple[str, Any] | None
+
+
+@dataclass(slots=True)
+class _Front:
+    obj: Any  # the valid example (None: the record is rejected)
+    chash: str
+    target: Target
+
+
 class BatchProcessor:
+    """The row-level stages of a batch: :meth:`begin` validates, :meth:`finish` does the rest
+    (the parallel engine plans the pseudonymization in between: :mod:`ftprep.engine`)."""
+
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
 
     def process(self, batch: list[Record]) -> list[Processed]:
-        return [self.process_one(rec) for rec in batch]
+        return self.finish(batch, self.begin(batch))
+
+    def begin(self, batch: list[Record]) -> list[_Front]:
+        """Validation of a batch; after it, ``[f.target for f in fronts]`` is what its
+        pseudonymization will see (the parallel engine plans it)."""
+        return [self._front(rec) for rec in batch]
+
+    def finish(self, batch: list[Record], fronts: list[_Front]) -> list[Processed]:
+        """Pseudonymize, count, split and dump a batch :meth:`begin` validated."""
+        return [self._back(rec, f) for rec, f in zip(batch, fronts, strict=True)]
 
     def process_one(self, rec: Record) -> Processed:
-        ctx = self.ctx
-        ctx.validator.validate(rec)
-        chash = ""
-        counts: dict[str, int] = {}
+        return self._back(rec, self._front(rec))
+
+    def _front(self, rec: Record) -> _Front:
+        """Validation (and what pseudonymization will see)."""
+        self.ctx.validator.validate(rec)
         if rec.has_errors or rec.obj is None:
-            return self._reject(rec, counts)
+            return _Front(None, "", self._reject_target(rec))
         obj = rec.obj
         if rec.format == "preference" and isinstance(obj, dict):
             rec.changed = normalize_preference_keys(obj) or rec.changed
-        chash = content_hash(obj).hex()
+        return _Front(obj, content_hash(obj).hex(), ("obj", obj))
+
+    def _back(self, rec: Record, front: _Front) -> Processed:
+        ctx = self.ctx
+        counts: dict[str, int] = {}
+        if front.obj is None:
+            return self._reject(rec, counts)
+        obj, chash = front.obj, front.chash
         if ctx.pseudonymizer is not None:
             t = ctx.pseudonymizer.transform(obj)
             counts = dict(t.counts)
@@ -186,6 +218,16 @@ class BatchProcessor:
         line = dumps(obj) if rec.changed else rec.raw
         return Processed(rec, line, chash, counts)
 
+    def _reject_target(self, rec: Record) -> Target:
+        if rec.obj is not None:
+            return ("obj", rec.obj)
+        if (isinstance(rec.raw, OverlongLine) or len(rec.raw) > self.ctx.config.max_line_bytes
+                or (not rec.raw and rec.text is None and rec.has_errors)):
+            return None  # over the size limit (never read whole), or a table row the template
+            #              could not render
+        text = rec.text if rec.text is not None else rec.raw.decode("utf-8", "replace")
+        return ("text", text.replace("\x00", "\ufffd"))
+
     def _reject(self, rec: Record, counts: dict[str, int], pseudonymized: Any = None) -> Processed:
         rec.split = Split.REJECTED
         pz = self.ctx.pseudonymizer
@@ -198,20 +240,19 @@ class BatchProcessor:
         }
         if pseudonymized is not None:
             entry["record"] = pseudonymized
-        elif rec.obj is not None:
+            return Processed(rec, dumps(entry), "", counts)
+        target = self._reject_target(rec)
+        if target is None:
+            entry["text"] = None
+        elif target[0] == "obj":
             if pz is not None:
-                t = pz.transform(rec.obj)
+                t = pz.transform(target[1])
                 counts = dict(t.counts)
                 entry["record"] = t.value
             else:
-                entry["record"] = rec.obj
-        elif (isinstance(rec.raw, OverlongLine) or len(rec.raw) > self.ctx.config.max_line_bytes
-              or (not rec.raw and rec.text is None and rec.has_errors)):
-            entry["text"] = None  # over the size limit (never read whole), or a table row the
-            #                      template could not render
+                entry["record"] = target[1]
         else:
-            text = rec.text if rec.text is not None else rec.raw.decode("utf-8", "replace")
-            text = text.replace("\x00", "\ufffd")
+            text = target[1]
             if pz is not None:
                 t = pz.transform_text(text)
                 counts = dict(t.counts)

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import phonenumbers
@@ -67,6 +68,62 @@ REPAIRABLE_TYPES: frozenset[str] = frozenset(("PERSON", "ORGANIZATION", "AZURE_R
 #: Draws tried for one original before giving up (the generators widen their pools from
 #: re-draw 16-64 on, so a free fake turns up within a few draws of the widening).
 MAX_DRAWS = 256
+
+
+class PlanMiss(Exception):
+    """A planned transform met a value its plan did not cover (a bug: the caller redoes the
+    work serially)."""
+
+
+def _first_last(r: F.KeyedRng) -> str:
+    return F.fake_first(r).lower() + F.fake_last(r).lower()
+
+
+def generator(ns: str, norm: str) -> tuple[Callable[[F.KeyedRng], str], Callable[[str], str]]:
+    """How namespace ``ns`` draws a fake for the normalized original ``norm``: the generator
+    and the canonical form used to tell fakes apart. A pure function of ``(ns, norm)``, so the
+    parallel engine's main process can draw for its workers."""
+    if ns == "GUID":
+        return (lambda r: F.fake_guid(r, norm)), str.lower
+    if ns == "IPV4":
+        return (lambda r: F.fake_ipv4(r, norm)), str.lower
+    if ns == "IPV6":
+        return (lambda r: F.fake_ipv6(r, norm)), str.lower
+    if ns == "MAC":
+        template = ":".join(norm[i : i + 2] for i in range(0, 12, 2))
+        return (lambda r: F.fake_mac(r, template)), str.lower
+    if ns == "PHONE":
+        return (lambda r: F.fake_phone(r, norm)), str.lower
+    if ns == "CREDIT_CARD":
+        return (lambda r: F.fake_card(r, norm)), str.lower
+    if ns == "IBAN":
+        return (lambda r: F.fake_iban(r, norm)), str.upper
+    if ns == "US_SSN":
+        return (lambda r: F.fake_ssn(r, norm)), str.lower
+    if ns == "FIRST":
+        return (lambda r: F.fake_first(r, norm)), str.lower
+    if ns == "LAST":
+        return F.fake_last, str.lower
+    if ns == "ORG":
+        # One word for a short name and two for a long one. It depends on the normalized
+        # name only, so "Woodgrove Bank" and "woodgrovebank.com" get the same fake whichever
+        # a run (or a worker process) sees first.
+        words = 2 if len(norm) >= 10 else 1
+        return (lambda r: F.fake_words(r, words)), _org_canon
+    if ns == "LABEL":
+        return (lambda r: F.fake_alnum_like(r, norm)), str.lower
+    if ns == "LOCAL":
+        return _first_last, str.lower
+    raise ValueError(f"unknown fake namespace {ns!r}")
+
+
+@dataclass
+class PlanTicket:
+    """A planned batch: the values asked for, those already held, and its detection memo."""
+
+    wanted: list[tuple[str, str]]
+    held: list[tuple[tuple[str, str], Any]]
+    memo: dict[str, list[Span]]
 
 
 class Replacement(NamedTuple):
@@ -135,6 +192,11 @@ class Pseudonymizer:
         #: original id -> re-draws at its first assignment (a parallel run's main process
         #: counts them once per original, as the serial run does)
         self._redraw_log: dict[int, int] = {}
+        #: plan(): the (namespace, value) pairs a batch needs, in first-use order
+        self._plan: dict[tuple[str, str], None] | None = None
+        self._plan_done: set[tuple[str, str, str]] = set()  # values planned in this batch
+        self._planned = False  # install()ed answers only: never draw (parallel workers)
+        self._unit_memo: dict[str, list[Span]] | None = None  # spans, from plan to transform
         self._log_redraws = False  # set by the parallel engine's drain, which empties the log
         self._first_keys = frozenset(
             k for k in self._person_keys if k.startswith(("first", "given"))
@@ -300,6 +362,76 @@ class Pseudonymizer:
             self._lmemo.clear()
             self._learned.clear()
 
+    # -- the parallel engine: workers plan, the main process draws, workers replace ---------
+    def plan_begin(self) -> None:
+        """Start planning a batch: :meth:`plan` each value the batch will transform, in order,
+        then :meth:`plan_end`, :meth:`install` the drawn fakes, transform, :meth:`plan_done`."""
+        self._plan = {}
+        self._plan_done = set()
+        self._unit_memo = {}
+
+    def plan(self, obj: Any) -> None:
+        """Walk ``obj`` as :meth:`transform` will (detection kept for it), drawing nothing."""
+        self._plan_walk(obj, text=False)
+
+    def plan_text(self, text: str) -> None:
+        self._plan_walk(text, text=True)
+
+    def _plan_walk(self, value: Any, text: bool) -> None:
+        self._observing = True
+        saved = self._report
+        self._report = PseudonymizeReport()
+        try:
+            self._learn(value, None)
+            if text:
+                self._string(value, None, {})
+            else:
+                self._walk(value, None, {})
+        finally:
+            self._observing = False
+            self._report = saved
+            self._memo.clear()
+            self._lmemo.clear()
+            self._learned.clear()
+
+    def plan_end(self) -> tuple[list[tuple[str, str]], PlanTicket]:
+        """The (namespace, normalized value) pairs the planned batch needs, in first-use order
+        (those this process already holds are left out), and a ticket for :meth:`install`."""
+        cache = self._cache
+        wanted: list[tuple[str, str]] = []
+        held: list[tuple[tuple[str, str], Any]] = []
+        for key in self._plan or ():
+            hit = cache.get(key)
+            if hit is None:
+                wanted.append(key)
+            else:
+                held.append((key, hit))
+        ticket = PlanTicket(wanted, held, self._unit_memo or {})
+        self._plan = None
+        self._plan_done = set()
+        self._unit_memo = None
+        return wanted, ticket
+
+    def assign_many(self, wanted: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
+        """Draw the fakes of planned values, in order, as the serial run would have drawn them."""
+        return [self._assign(ns, norm) for ns, norm in wanted]
+
+    def install(self, ticket: PlanTicket, answers: list[tuple[str, int]]) -> None:
+        """Take the fakes the main process drew for a planned batch, before transforming it;
+        from now on this instance draws nothing itself (a miss raises :class:`PlanMiss`)."""
+        self._planned = True
+        cache = self._cache
+        for key, answer in ticket.held:  # refreshed: the answers must not push them out
+            cache.pop(key, None)
+            cache.put(key, answer)
+        for key, answer in zip(ticket.wanted, answers, strict=True):
+            cache.put(key, answer)
+        self._unit_memo = ticket.memo
+
+    def plan_done(self) -> None:
+        """The planned batch is transformed: forget its detection memo."""
+        self._unit_memo = None
+
     def trace(self, obj: Any) -> tuple[Transformed, dict[str, list[Replacement]]]:
         """:meth:`transform` that also returns, for every original string that changed, the
         replacements made in it (offsets in the original string, type, fake).
@@ -431,12 +563,17 @@ class Pseudonymizer:
         """All candidate spans of ``text`` (memoized for the current record)."""
         spans = self._memo.get(text)
         if spans is None:
-            spans = self._span_cache.get(text)  # boilerplate (system prompts) repeats across records
+            unit = self._unit_memo
+            spans = unit.get(text) if unit is not None else None
             if spans is None:
-                spans = self._detector.detect(text)
-                spans.extend(self._names.find(text))
-                if len(text) <= 4096:
-                    self._span_cache.put(text, spans)
+                spans = self._span_cache.get(text)  # boilerplate (system prompts) repeats
+                if spans is None:
+                    spans = self._detector.detect(text)
+                    spans.extend(self._names.find(text))
+                    if len(text) <= 4096:
+                        self._span_cache.put(text, spans)
+                if unit is not None:
+                    unit[text] = spans
             self._memo[text] = spans
         return spans
 
@@ -604,6 +741,11 @@ class Pseudonymizer:
         if etype == "GUID" and span.sub:
             self._report.guid_contexts[span.sub] = self._report.guid_contexts.get(span.sub, 0) + 1
         if self._observing:
+            if self._plan is not None:  # plan(): a value's draws are recorded at its first use
+                ck = (etype, span.sub, value)
+                if ck in self._plan_done:
+                    return value
+                self._plan_done.add(ck)
             return handler(value, span)[0]
         ck = (etype, span.sub, value)
         hit = self._rcache.get(ck)
@@ -691,21 +833,21 @@ class Pseudonymizer:
             fakes.add(url_as_detected(fake).lower())
 
     # -- the injective keyed draw ---------------------------------------------------------
-    def _assign(
-        self,
-        ns: str,
-        norm: str,
-        gen: Callable[[F.KeyedRng], str],
-        canon: Callable[[str], str] = str.lower,
-    ) -> tuple[str, int]:
+    def _assign(self, ns: str, norm: str) -> tuple[str, int]:
         """The fake of ``norm`` in namespace ``ns``: keyed, memoized, injective within the run."""
         if self._observing:
+            if self._plan is not None:  # plan(): record what this batch will ask for
+                self._plan[(ns, norm)] = None
+                return norm, 0
             oid = self._hasher.oid(ns, norm)
             self._seen.setdefault(ns, set()).add(oid)
             return norm, oid
         hit = self._cache.get((ns, norm))
         if hit is not None:
             return hit
+        if self._planned:  # a worker of the parallel engine draws nothing itself
+            raise PlanMiss(ns)
+        gen, canon = generator(ns, norm)
         oid = self._hasher.oid(ns, norm)
         seen = self._seen.setdefault(ns, set())
         owners = self._owners.setdefault(ns, {})
@@ -742,7 +884,7 @@ class Pseudonymizer:
     # -- handlers ---------------------------------------------------------------------------------
     def _guid(self, value: str, span: Span) -> tuple[str, int]:
         norm = value.strip("{}").lower()
-        fake, oid = self._assign("GUID", norm, lambda r: F.fake_guid(r, norm))
+        fake, oid = self._assign("GUID", norm)
         if _UPPER_HEX.search(value) is not None:
             fake = fake.upper()
         if value.startswith("{"):
@@ -751,19 +893,18 @@ class Pseudonymizer:
 
     def _ipv4(self, value: str, span: Span) -> tuple[str, int]:
         norm = value  # detected IPv4 text is canonical (no leading zeros)
-        return self._assign("IPV4", norm, lambda r: F.fake_ipv4(r, norm))
+        return self._assign("IPV4", norm)
 
     def _ipv6(self, value: str, span: Span) -> tuple[str, int]:
         norm = ipaddress.IPv6Address(value).compressed
-        fake, oid = self._assign("IPV6", norm, lambda r: F.fake_ipv6(r, norm))
+        fake, oid = self._assign("IPV6", norm)
         if _UPPER_HEX.search(value) is not None:
             fake = fake.upper()
         return fake, oid
 
     def _mac(self, value: str, span: Span) -> tuple[str, int]:
         norm = _NON_HEX.sub("", value.lower())
-        canon_template = ":".join(norm[i : i + 2] for i in range(0, 12, 2))
-        fake, oid = self._assign("MAC", norm, lambda r: F.fake_mac(r, canon_template))
+        fake, oid = self._assign("MAC", norm)
         hexes = fake.replace(":", "")
         if _UPPER_HEX.search(value) is not None:
             hexes = hexes.upper()
@@ -776,11 +917,7 @@ class Pseudonymizer:
         nsn = phonenumbers.national_significant_number(parsed)
         cc = parsed.country_code
         norm = f"+{cc}{nsn}"
-
-        def gen(r: F.KeyedRng) -> str:
-            return F.fake_phone(r, norm)
-
-        fake_e164, oid = self._assign("PHONE", norm, gen)
+        fake_e164, oid = self._assign("PHONE", norm)
         fake_nsn = fake_e164[1 + len(str(cc)) :]
         ext_at = len(value)
         m = _PHONE_EXT.search(value)
@@ -796,25 +933,25 @@ class Pseudonymizer:
 
     def _card(self, value: str, span: Span) -> tuple[str, int]:
         norm = "".join(c for c in value if c.isdigit())
-        fake, oid = self._assign("CREDIT_CARD", norm, lambda r: F.fake_card(r, norm))
+        fake, oid = self._assign("CREDIT_CARD", norm)
         return F.fill_template(value, fake), oid
 
     def _iban(self, value: str, span: Span) -> tuple[str, int]:
         norm = value.replace(" ", "").upper()
-        fake, oid = self._assign("IBAN", norm, lambda r: F.fake_iban(r, norm), str.upper)
+        fake, oid = self._assign("IBAN", norm)
         it = iter(fake)
         return "".join(c if c == " " else next(it) for c in value), oid
 
     def _ssn(self, value: str, span: Span) -> tuple[str, int]:
-        return self._assign("US_SSN", value, lambda r: F.fake_ssn(r, value))
+        return self._assign("US_SSN", value)
 
     # names -------------------------------------------------------------------------------------
     def _name_part(self, ns: str, token: str) -> str:
         norm = token.lower()
         if ns == "FIRST":
-            fake, _ = self._assign("FIRST", norm, lambda r: F.fake_first(r, norm))
+            fake, _ = self._assign("FIRST", norm)
         else:
-            fake, _ = self._assign("LAST", norm, F.fake_last)
+            fake, _ = self._assign("LAST", norm)
         out = F.match_case(token, fake)
         if self._mapping is not None and not self._observing:
             self._mapping[(ns, out)] = token
@@ -843,16 +980,7 @@ class Pseudonymizer:
         return F.fold_initial(token) or token[:1]
 
     def _org_core(self, core: str) -> tuple[str, int]:
-        norm = _NON_ALNUM.sub("", core.lower())
-        # The fake has one word for a short name and two for a long one. It depends on the
-        # normalized name only, so "Woodgrove Bank" and "woodgrovebank.com" get the same fake
-        # whichever a run (or a worker process) sees first.
-        words = 2 if len(norm) >= 10 else 1
-
-        def gen(r: F.KeyedRng) -> str:
-            return F.fake_words(r, words)
-
-        return self._assign("ORG", norm, gen, _org_canon)
+        return self._assign("ORG", _NON_ALNUM.sub("", core.lower()))
 
     def _org(self, value: str, span: Span) -> tuple[str, int]:
         m = _ORG_SUFFIX.search(value)
@@ -878,7 +1006,7 @@ class Pseudonymizer:
             return label
         tokens = _LABEL_TOKEN.findall(label)
         if len(tokens) == 1 and len(label) >= 12 and label.isalnum():
-            fake, _ = self._assign("LABEL", label.lower(), lambda r: F.fake_alnum_like(r, label.lower()))
+            fake, _ = self._assign("LABEL", label.lower())
             return F.match_case(label, fake) if not label.islower() else fake
         out: list[str] = []
         pos = 0
@@ -996,7 +1124,7 @@ class Pseudonymizer:
             elif role == "initial":
                 repl = self._initial(stem).lower()
             else:
-                repl = self._assign("LOCAL", stem.lower(), lambda r: F.fake_first(r).lower() + F.fake_last(r).lower())[0]
+                repl = self._assign("LOCAL", stem.lower())[0]
             if num:
                 repl += self._number(num)
             out.append(F.match_case(tok, repl) if not tok.islower() else repl)
