@@ -947,10 +947,10 @@ def _e164_number(e164: str) -> phonenumbers.PhoneNumber | None:
     md = _metadata_for_cc(cc)
     if md is None:
         return None
-    prefix = md.national_prefix_for_parsing
-    if prefix and _compiled(prefix).match(rest):
-        return None  # a national prefix might be stripped: let phonenumbers decide
-    return _with_leading_zeros(phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest)), rest)
+    nsn = _without_national_prefix(rest, md)
+    if nsn is None or len(nsn) < 2:
+        return None
+    return _with_leading_zeros(phonenumbers.PhoneNumber(country_code=cc, national_number=int(nsn)), nsn)
 
 
 # What a candidate may hold besides digits for the fast path (the separators PHONE_RE allows).
@@ -990,11 +990,54 @@ def _national_number(digits: str, region: str) -> phonenumbers.PhoneNumber | Non
     idd = md.international_prefix
     if idd is not None and _compiled(idd).match(digits):
         return None
-    prefix = md.national_prefix_for_parsing
-    if prefix and _compiled(prefix).match(digits):
+    nsn = _without_national_prefix(digits, md)
+    if nsn is None or len(nsn) < 2:
         return None
     return _with_leading_zeros(phonenumbers.PhoneNumber(country_code=md.country_code,
-                                                        national_number=int(digits)), digits)
+                                                        national_number=int(nsn)), nsn)
+
+
+def _without_national_prefix(digits: str, md: Any) -> str | None:
+    """The national significant number ``phonenumbers.parse`` keeps of ``digits`` (the number
+    after any country code) for the region of ``md``: the region's national prefix ("0" in
+    "+44 (0)20 ...") is dropped when what remains fits the region's general pattern and
+    possible lengths (as its ``_maybe_strip_national_prefix_carrier_code`` and
+    ``_test_number_length`` decide). None when a transform rule would rewrite the number."""
+    general = md.general_desc
+    if general is None or not general.possible_length:
+        return None  # (no such region in the library's data; it would raise)
+    prefix = md.national_prefix_for_parsing
+    pm = _compiled(prefix).match(digits) if prefix else None
+    if pm is None:
+        return digits
+    groups = pm.groups()
+    if md.national_prefix_transform_rule and (not groups or groups[-1] is not None):
+        return None
+    rest = digits[pm.end():]
+    if _fits_pattern(digits, general) and not _fits_pattern(rest, general):
+        return digits  # the prefix is part of a valid-looking number: keep it
+    return rest if _length_allows(len(rest), general) else digits
+
+
+def _fits_pattern(nsn: str, desc: Any) -> bool:
+    """``_match_national_number(nsn, desc, False)`` of ``phonenumbers``."""
+    pattern: str | None = desc.national_number_pattern
+    if not pattern:
+        return False
+    return _compiled(pattern).fullmatch(nsn) is not None
+
+
+def _length_allows(n: int, desc: Any) -> bool:
+    """``_test_number_length`` of ``phonenumbers`` (any type) is none of too short, local
+    only, invalid length: possible, or too long."""
+    lengths = desc.possible_length
+    if n in desc.possible_length_local_only:
+        return False
+    if n == lengths[0]:
+        return True
+    if n < lengths[0]:
+        return False
+    return lengths[-1] < n or n in lengths[1:]
 
 
 def _with_leading_zeros(num: phonenumbers.PhoneNumber, nsn: str) -> phonenumbers.PhoneNumber:
