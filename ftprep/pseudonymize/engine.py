@@ -177,6 +177,7 @@ class Pseudonymizer:
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
         self._norm_keys: dict[str, str] = {}
+        self._split_memo: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         self._words = _BoundedCache(self.config.cache_size)  # label word -> fake word
         self._domains = _BoundedCache(self.config.cache_size)  # host -> mapped host
         self._memo: dict[str, list[Span]] = {}
@@ -542,7 +543,7 @@ class Pseudonymizer:
     def _learn_person(self, value: str, sub: str) -> None:
         if "PERSON" not in self.config.entities:
             return
-        parts = split_person(value, sub)
+        parts = self._split(value, sub)
         if len(parts) > 1:
             self._learn_value(value, "PERSON", sub, False)
         for start, end, role in parts:
@@ -958,7 +959,7 @@ class Pseudonymizer:
         return out
 
     def _person(self, value: str, span: Span) -> tuple[str, int]:
-        parts = split_person(value, span.sub)
+        parts = self._split(value, span.sub)
         out = value
         pieces: list[tuple[int, int, str]] = []
         for start, end, role in parts:
@@ -972,6 +973,17 @@ class Pseudonymizer:
             out = out[:start] + repl + out[end:]
         norm = " ".join(value[s:e].lower() for s, e, _ in parts)
         return out, self._hasher.oid("PERSON", norm)
+
+    def _split(self, value: str, sub: str) -> list[tuple[int, int, str]]:
+        """``split_person``, memoized per run (the same names recur)."""
+        key = (value, sub)
+        parts = self._split_memo.get(key)
+        if parts is None:
+            parts = split_person(value, sub)
+            if len(self._split_memo) >= 8192:
+                self._split_memo.clear()
+            self._split_memo[key] = parts
+        return parts
 
     @staticmethod
     def _initial(token: str) -> str:
