@@ -81,6 +81,13 @@ PHONE_RE = re.compile(
     r"(?<![\w+/.:=#-])(?:\+|00)?(?:\(\d{1,5}\)|\d{1,5})(?:[ .\u00a0-]?(?:\(\d{1,5}\)|\d{1,5})){1,6}"
     r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w/]|[-.]\d)"
 )
+# Every PHONE_RE match is also a match of this simpler pattern (same edges, one run of the
+# same characters in between), which cannot backtrack much: when it finds nothing, PHONE_RE
+# need not run. PHONE_RE spends up to 0.7 ms failing on a GUID that starts with 8 digits
+# ("99026449-6504-455e-..."): it tries every way to split the digits into groups.
+_PHONE_LOOSE = re.compile(
+    r"(?<![\w+/.:=#-])\+?[(\d][\d() .\u00a0-]*(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w/]|[-.]\d)"
+)
 CARD_RE = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w]|[-.]\d)")
 IBAN_RE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?!\w)")
 SSN_RE = re.compile(r"(?<![\w.-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)")
@@ -620,7 +627,7 @@ class Detector:
                 for cm in CARD_RE.finditer(text, lo, hi):
                     if self._card_ok(text, cm.start(), cm.group()):
                         out.append(Span(cm.start(), cm.end(), "CREDIT_CARD", keep=self.allowed(cm.group())))
-            if "PHONE" in on:
+            if "PHONE" in on and _PHONE_LOOSE.search(text, lo, hi):
                 for pm in PHONE_RE.finditer(text, lo, hi):
                     if self._phone_ok(text, pm.start(), pm.group()):
                         out.append(Span(pm.start(), pm.end(), "PHONE", keep=self.allowed(pm.group())))

@@ -231,3 +231,15 @@ def test_version_before_equals_reference() -> None:
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
         end = max(0, len(text) - rng.randint(0, 2))
         assert D.version_before(text, end) == _version_before_reference(text, end), (text, end)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(list("0123456789") + ["00", "+", "(", ")", " ", ".", "-", "\u00a0", "x", "ext",
+                                                     "ext.", "/", "a", "e", "#", "=", ":", "\n", "_", "\u0663"]),
+                max_size=30),
+       st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=30))
+def test_loose_phone_pattern_finds_something_wherever_phone_re_does(parts: list[str], a: int, b: int) -> None:
+    text = "".join(parts)
+    lo, hi = sorted((min(a, len(text)), min(b, len(text))))
+    if next(D.PHONE_RE.finditer(text, lo, hi), None) is not None:
+        assert D._PHONE_LOOSE.search(text, lo, hi) is not None, (text, lo, hi)
