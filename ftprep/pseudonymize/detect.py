@@ -290,6 +290,7 @@ class Detector:
             if config.allow_patterns
             else None
         )
+        self._guid_keep = WELL_KNOWN_GUIDS | self.allow_values  # lower-case GUIDs kept as they are
 
     # -- policy -------------------------------------------------------------------------
     def allowed(self, value: str) -> bool:
@@ -445,12 +446,14 @@ class Detector:
 
     def _guids(self, text: str, out: list[Span]) -> None:
         n = len(text)
+        allow_re = self.allow_re
         for m in _GUID_AT_DASH.finditer(text):
             start, end = m.start() - 8, m.end()
             core = text[start:end].lower()
             if start > 0 and text[start - 1] == "{" and end < n and text[end] == "}":
                 start, end = start - 1, end + 1
-            keep = core in WELL_KNOWN_GUIDS or self.allowed(core)
+            # (``core`` is lower-case already: ``allowed`` without lowering it again)
+            keep = core in self._guid_keep or (allow_re is not None and allow_re.fullmatch(core) is not None)
             out.append(Span(start, end, "GUID", guid_context(text, start), keep))
 
     def _ipv4(self, text: str, out: list[Span]) -> None:
@@ -550,6 +553,9 @@ class Detector:
             tld = m.group()[1:].lower()
             if tld not in _ALL_TLDS or m.start() < last_end:
                 continue
+            end = m.end()
+            if end < n and text[end] == "." and end + 1 < n and text[end + 1].isalnum():
+                continue  # not the last label ("host.windows.net"): the anchor further on is
             if not rev:
                 rev = text[::-1]
             run = _HOST_RUN.match(rev, n - m.start())  # always matches (possibly empty)
@@ -559,9 +565,6 @@ class Detector:
             if start > 1 and text[start - 1] == "." and text[start - 2] == "*":
                 start -= 2  # a wildcard name: *.corp.internal
             if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:"):
-                continue
-            end = m.end()
-            if end < len(text) and text[end] == "." and end + 1 < len(text) and text[end + 1].isalnum():
                 continue
             value = text[start:end]
             if not _HOST_FULL.fullmatch(value) or not hostname_tld_ok(value):
