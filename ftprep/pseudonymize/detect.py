@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -595,7 +595,7 @@ class Detector:
         on = self.enabled
         want_iban = "IBAN" in on
         n = len(text)
-        for m in _DIGIT_CLUSTER.finditer(text):
+        for m in _digit_clusters_of(text):
             start, end = m.span()
             if start and text[start - 1].isalpha() and not "A" <= text[start - 1] <= "Z":
                 # part of a token (hex id, GUID piece), and no IBAN (capitals, digits and spaces)
@@ -656,6 +656,30 @@ class Detector:
             if _said_before(_TICKET_BEFORE_REV, text, start):
                 return False
         return self.phones.valid(value)
+
+
+# ASCII text as bytes: 1 for the characters of a digit cluster (digits, space, "().-"), 0 else.
+_CLUSTER_BYTES = bytes(49 if chr(i) in "0123456789 ().-" else 48 for i in range(256))
+
+
+def _digit_clusters_of(text: str) -> Iterator[re.Match[str]]:
+    """``_DIGIT_CLUSTER.finditer(text)``. In ASCII text, only inside the runs of at least 7
+    cluster characters, found by ``bytes.find`` on a translated copy: the regex engine
+    otherwise starts a match attempt at every one of the many digits (dates, times, ids),
+    which costs more than the whole search for runs. (The pattern has no look-arounds, so a
+    match found inside a maximal run is the one found in the whole text.)"""
+    if not text.isascii():
+        yield from _DIGIT_CLUSTER.finditer(text)
+        return
+    marks = text.encode("ascii").translate(_CLUSTER_BYTES)
+    hit = marks.find(b"1111111")
+    while hit >= 0:
+        start = marks.rfind(b"0", 0, hit) + 1
+        end = marks.find(b"0", hit + 7)
+        if end < 0:
+            end = len(marks)
+        yield from _DIGIT_CLUSTER.finditer(text, start, end)
+        hit = marks.find(b"1111111", end)
 
 
 def _build_secret_gates() -> ahocorasick.Automaton:

@@ -243,3 +243,12 @@ def test_loose_phone_pattern_finds_something_wherever_phone_re_does(parts: list[
     lo, hi = sorted((min(a, len(text)), min(b, len(text))))
     if next(D.PHONE_RE.finditer(text, lo, hi), None) is not None:
         assert D._PHONE_LOOSE.search(text, lo, hi) is not None, (text, lo, hi)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(list("0123456789 ().-") + ["a", "Z", "/", ":", "\n", "\u00a0", "\u0663", "1234567",
+                                                          "2024-05-01", "       ", "(425) 555-0100"]), max_size=40))
+def test_digit_clusters_found_by_runs_equal_a_full_scan(parts: list[str]) -> None:
+    text = "".join(parts)
+    expected = [m.span() for m in D._DIGIT_CLUSTER.finditer(text)]
+    assert [m.span() for m in D._digit_clusters_of(text)] == expected, text
