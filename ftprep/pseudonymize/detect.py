@@ -46,6 +46,11 @@ class Span(NamedTuple):
     keep: bool = False
 
 
+# ``_new_span(Span, (start, end, etype, sub, keep))``: a Span without the Python-level
+# ``__new__`` of a named tuple (a third of the cost), for the detectors that make thousands.
+# All five fields are given.
+_new_span = tuple.__new__
+
 # Specificity, used to break ties between spans of equal length.
 RANK: dict[str, int] = {
     "SECRET": 100, "AZURE_RESOURCE_ID": 90, "URL": 80, "EMAIL": 70, "CREDIT_CARD": 62,
@@ -395,7 +400,7 @@ class Detector:
                     local = text[start:at]
                     if local and ".." not in local and (start == 0 or text[start - 1] not in "@"):
                         value = text[start : m.end()]
-                        out.append(Span(start, m.end(), "EMAIL", keep=self.allowed(value)))
+                        out.append(_new_span(Span, (start, m.end(), "EMAIL", "", self.allowed(value))))
             at = text.find("@", at + 1)
 
     def _urls(self, text: str, out: list[Span]) -> None:
@@ -442,7 +447,7 @@ class Detector:
                     text[end] == "." and (end + 1 >= len(text) or not text[end + 1].isalnum())):
                 continue
             last_end = end
-            out.append(Span(k, end, "AZURE_RESOURCE_ID", "name", keep=self.allowed(fm.group())))
+            out.append(_new_span(Span, (k, end, "AZURE_RESOURCE_ID", "name", self.allowed(fm.group()))))
 
     def _guids(self, text: str, out: list[Span]) -> None:
         n = len(text)
@@ -454,7 +459,7 @@ class Detector:
                 start, end = start - 1, end + 1
             # (``core`` is lower-case already: ``allowed`` without lowering it again)
             keep = core in self._guid_keep or (allow_re is not None and allow_re.fullmatch(core) is not None)
-            out.append(Span(start, end, "GUID", guid_context(text, start), keep))
+            out.append(_new_span(Span, (start, end, "GUID", guid_context(text, start), keep)))
 
     def _ipv4(self, text: str, out: list[Span]) -> None:
         n = len(text)
@@ -478,7 +483,7 @@ class Detector:
             if self.config.version_context and version_before(text, start):
                 continue
             keep = (self.config.keep_special_ips and special_ipv4_int(ip_int)) or self.allowed(value)
-            out.append(Span(start, end, "IPV4", keep=keep))
+            out.append(_new_span(Span, (start, end, "IPV4", "", keep)))
 
     def _colon_tokens(self, text: str, out: list[Span]) -> None:
         """IPv6 addresses and colon-separated MACs, from ``:h:`` anchors."""
@@ -572,7 +577,7 @@ class Detector:
             if value[0].isupper() and value.startswith(("Microsoft.", "Azure.", "System.")):
                 continue  # provider / .NET namespace, not a host
             last_end = end
-            out.append(Span(start, end, "HOSTNAME", keep=self.allowed(value)))
+            out.append(_new_span(Span, (start, end, "HOSTNAME", "", self.allowed(value))))
 
     def _ibans(self, text: str, out: list[Span]) -> None:
         for m in IBAN_RE.finditer(text):
@@ -633,7 +638,7 @@ class Detector:
             if "PHONE" in on and _PHONE_LOOSE.search(text, lo, hi):
                 for pm in PHONE_RE.finditer(text, lo, hi):
                     if self._phone_ok(text, pm.start(), pm.group()):
-                        out.append(Span(pm.start(), pm.end(), "PHONE", keep=self.allowed(pm.group())))
+                        out.append(_new_span(Span, (pm.start(), pm.end(), "PHONE", "", self.allowed(pm.group()))))
 
     def _card_ok(self, text: str, start: int, value: str) -> bool:
         digits = value.replace(" ", "").replace("-", "")
