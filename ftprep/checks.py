@@ -611,20 +611,35 @@ def add_helper_columns(
 class ChecksWorker:
     """Run the checks in a separate Python process that imports GX ahead of time.
 
-    Create it when a run starts: the ~2 s import of great_expectations then happens in
-    parallel with the other stages (in its own process, so no GIL contention and no fork
-    of a half-imported module), and :meth:`run_checks` pipes the stats frame over and
-    gets a :class:`ChecksReport` back. The child is a plain ``python -m ftprep.checks``
-    subprocess, so it works from scripts without a ``__main__`` guard and from notebooks.
-    If the child fails for any reason the checks run in this process instead.
-    Use as a context manager, or call :meth:`close`.
+    The ~2 s import of great_expectations then happens in parallel with other stages (in
+    its own process, so no GIL contention and no fork of a half-imported module), and
+    :meth:`run_checks` pipes the stats frame over and gets a :class:`ChecksReport` back.
+    The child is a plain ``python -m ftprep.checks`` subprocess, so it works from scripts
+    without a ``__main__`` guard and from notebooks. If the child fails for any reason
+    the checks run in this process instead. Use as a context manager, or call :meth:`close`.
+
+    The child holds about 200 MB once GX is imported. ``start=False`` defers it to
+    :meth:`start` (or to :meth:`run_checks`): a run that streams a large input starts it
+    when the stream is done and its workers are gone, so the import overlaps the leak
+    pass instead of holding that memory for the whole stream.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start: bool = True) -> None:
+        import subprocess
+
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._started = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the child (GX import) now; a second call does nothing."""
         import subprocess
         import sys
 
-        self._proc: subprocess.Popen[bytes] | None = None
+        if self._started:
+            return
+        self._started = True
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "ftprep.checks", "--serve"],
@@ -633,11 +648,16 @@ class ChecksWorker:
         except OSError:
             self._proc = None
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def run_checks(self, frame: pd.DataFrame, **kwargs: Any) -> ChecksReport:
         """Same arguments as :func:`run_checks`; its errors are raised here."""
         import pickle
 
         t0 = time.perf_counter()
+        self.start()
         proc = self._proc
         outcome: tuple[str, Any] | None = None
         if proc is not None and proc.stdin is not None and proc.stdout is not None:
@@ -657,7 +677,9 @@ class ChecksWorker:
         return report
 
     def close(self) -> None:
-        """Stop the child (it may still be importing GX: do not wait for that)."""
+        """Stop the child (it may still be importing GX: do not wait for that). A worker
+        closed before it started never starts (its checks run in this process)."""
+        self._started = True
         proc, self._proc = self._proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
