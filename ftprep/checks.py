@@ -570,6 +570,19 @@ def _close_pairs(
             yield group[ii[keep]], group[jj[keep]]
 
 
+def checks_input(frame: pd.DataFrame, suite_path: Any = None, data_docs_dir: Any = None
+                 ) -> pd.DataFrame:
+    """The columns the checks read: the default suite reads :data:`REQUIRED_COLUMNS` only,
+    so without a user suite (which may name any column) or Data Docs (which show every
+    column of failing rows) the others are left out - less to copy, pickle and validate
+    (the frame grows with the input). Same results either way."""
+    if suite_path is not None or data_docs_dir is not None:
+        return frame
+    if any(c not in frame.columns for c in REQUIRED_COLUMNS):
+        return frame  # add_helper_columns names what is missing
+    return frame[list(REQUIRED_COLUMNS)]
+
+
 def add_helper_columns(
     frame: pd.DataFrame, *, example_token_limit: int, settings: CheckSettings,
     epochs: int | None = None,
@@ -662,7 +675,9 @@ class ChecksWorker:
         outcome: tuple[str, Any] | None = None
         if proc is not None and proc.stdin is not None and proc.stdout is not None:
             try:
-                pickle.dump((frame, kwargs), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                sent = checks_input(frame, kwargs.get("suite_path"), kwargs.get("data_docs_dir"))
+                pickle.dump((sent, kwargs), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                del sent
                 proc.stdin.flush()
                 outcome = pickle.load(proc.stdout)
             except (OSError, EOFError, pickle.PickleError):
@@ -988,7 +1003,8 @@ def run_checks(
         raise ConfigError(f"suite mode must be one of {', '.join(SUITE_MODES)}")
     if suite_mode == "replace" and suite_path is None:
         raise ConfigError("suite mode 'replace' needs a suite file")
-    checked = add_helper_columns(frame, example_token_limit=example_token_limit,
+    checked = add_helper_columns(checks_input(frame, suite_path, data_docs_dir),
+                                 example_token_limit=example_token_limit,
                                  settings=settings, epochs=epochs)
     gx = _import_gx()
     specs = default_specs(settings, example_token_limit) if suite_mode == "merge" else []

@@ -3,6 +3,9 @@ sit beside the streaming workers; started late or early it gives the same report
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 from checks.checks_frames import build_frame
 
@@ -51,3 +54,33 @@ def test_closed_before_start_runs_in_process_and_never_spawns() -> None:
     assert worker._proc is None
     assert report.to_dict()["results"] == run_checks(frame, example_token_limit=LIMIT).to_dict()[
         "results"]
+
+
+def test_checks_read_only_the_required_columns_without_a_user_suite(tmp_path: Path) -> None:
+    from ftprep.checks import REQUIRED_COLUMNS, checks_input
+
+    frame = _frame()
+    frame["pii_EMAIL"] = 3
+    frame["line"] = range(len(frame))
+    assert list(checks_input(frame).columns) == list(REQUIRED_COLUMNS)
+    assert checks_input(frame, suite_path=tmp_path / "s.json") is frame
+    assert checks_input(frame, data_docs_dir=tmp_path) is frame
+    slim = run_checks(frame[list(REQUIRED_COLUMNS)], example_token_limit=LIMIT).to_dict()
+    full = run_checks(frame, example_token_limit=LIMIT).to_dict()
+    slim.pop("seconds", None)
+    full.pop("seconds", None)
+    assert slim == full
+
+
+def test_a_user_suite_still_sees_every_column(tmp_path: Path) -> None:
+    frame = _frame()
+    frame["pii_EMAIL"] = 0
+    frame.loc[5, "pii_EMAIL"] = 2
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"expectations": [{
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "pii_EMAIL", "max_value": 0},
+        "meta": {"ftprep": {"name": "no_emails", "severity": "error"}}}]}))
+    report = run_checks(frame, example_token_limit=LIMIT, suite_path=suite)
+    mine = [r for r in report.results if r.name == "no_emails"]
+    assert len(mine) == 1 and not mine[0].success
