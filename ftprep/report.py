@@ -357,16 +357,30 @@ def _tokens(manifest: Mapping[str, Any], frame: pd.DataFrame) -> str:
 def _column_for(frame: pd.DataFrame, split: str, column: str) -> list[int] | None:
     if frame is None or column not in frame.columns or "split" not in frame.columns:
         return None
-    part = frame.loc[frame["split"] == split, column]
+    part = frame[column][(frame["split"] == split).to_numpy()]  # one column copied, not the rows
     return [int(x) for x in part.fillna(0)]
+
+
+class _Rows:
+    """Some rows of a frame, read column by column (``part[name]`` as ``frame.loc[mask][name]``)."""
+
+    def __init__(self, frame: pd.DataFrame, mask: Any) -> None:
+        self.frame, self.mask = frame, mask
+        self.columns = frame.columns
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.frame[name][self.mask]
 
 
 def _messages(frame: pd.DataFrame) -> str:
     if frame is None or "n_messages" not in frame.columns or "split" not in frame.columns:
         return '<p class="empty">no per-example data</p>'
-    part = frame.loc[frame["split"].isin(["train", "validation"])]
-    if not len(part):
+    # the needed columns of the train + validation rows, one at a time (a copy of whole rows
+    # costs as much as the frame, which grows with the input)
+    mask = frame["split"].isin(["train", "validation"]).to_numpy()
+    if not mask.any():
         return '<p class="empty">no examples in train or validation</p>'
+    part = _Rows(frame, mask)
     counts = part["n_messages"].astype(int).clip(upper=30).value_counts().sort_index()
     lo, hi = int(counts.index.min()), int(counts.index.max())
     bars = [Bar(f"{k}+" if k == 30 else str(k), int(counts.get(k, 0))) for k in range(lo, hi + 1)]
