@@ -27,6 +27,8 @@ sending them (:func:`encode`), so the main process only merges sorted arrays.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import multiprocessing as mp
 import re
@@ -563,6 +565,22 @@ def _work(name: str, first: int, rows: list[bytes]
     return _scan_chunk(_SCANNER["s"], name, first, rows)
 
 
+@contextlib.contextmanager
+def _frozen_heap(fork: bool) -> Iterator[None]:
+    """While forking workers, keep the objects of this process out of the children's
+    garbage collector: a collection writes to the header of every object it visits, which
+    would copy every page of the inherited heap into each child (``gc.freeze``)."""
+    if not fork:
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, workers: int
                  ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
     """Return (hits, residual): hits name file, 1-based line and types; residual maps
@@ -574,7 +592,8 @@ def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, worke
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         from .engine import ordered_map
 
-        with mp.get_context(method).Pool(workers, _init, (scanner,)) as pool:
+        with _frozen_heap(method == "fork"), mp.get_context(method).Pool(
+                workers, _init, (scanner,)) as pool:
             for h, r in ordered_map(pool, _work, _chunks(files), workers * 3):
                 hits.extend(h)
                 residual.update(r)
