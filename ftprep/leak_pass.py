@@ -566,7 +566,7 @@ def _work(name: str, first: int, rows: list[bytes]
 
 
 @contextlib.contextmanager
-def _frozen_heap(fork: bool) -> Iterator[None]:
+def frozen_heap(fork: bool) -> Iterator[None]:
     """While forking workers, keep the objects of this process out of the children's
     garbage collector: a collection writes to the header of every object it visits, which
     would copy every page of the inherited heap into each child (``gc.freeze``)."""
@@ -592,7 +592,7 @@ def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, worke
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         from .engine import ordered_map
 
-        with _frozen_heap(method == "fork"), mp.get_context(method).Pool(
+        with frozen_heap(method == "fork"), mp.get_context(method).Pool(
                 workers, _init, (scanner,)) as pool:
             for h, r in ordered_map(pool, _work, _chunks(files), workers * 3):
                 hits.extend(h)

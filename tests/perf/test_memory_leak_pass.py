@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from ftprep.leak_pass import LeakIndex, _frozen_heap, encode, scan_outputs
+from ftprep.leak_pass import LeakIndex, encode, frozen_heap, scan_outputs
 from ftprep.pseudonymize import PseudonymizeConfig
 
 
@@ -19,10 +19,10 @@ def _index(config: PseudonymizeConfig) -> LeakIndex:
 
 def test_frozen_heap_only_while_forking() -> None:
     assert gc.get_freeze_count() == 0
-    with _frozen_heap(True):
+    with frozen_heap(True):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
-    with _frozen_heap(False):
+    with frozen_heap(False):
         assert gc.get_freeze_count() == 0
 
 
