@@ -346,6 +346,15 @@ class LeakIndex:
         self._flush()
         return self._lower.nbytes() + self._cased.nbytes() + self._fakes.nbytes()
 
+    def release(self) -> None:
+        """Forget every hash (the index is empty afterwards): a run calls it once the leak
+        check is done, so the tables (about 120 MB for a 1 GB input) are not kept to the end."""
+        self.types = []
+        self._lower = SortedTable(_LOWER_COLUMNS)
+        self._cased = SortedTable(_CASED_COLUMNS)
+        self._fakes = SortedTable()
+        self._wordless = {}
+
     def scanner(self, config: Any) -> HashedLeakScanner:
         """The scanner over every original that is not also one of the run's fakes."""
         np = _np()

@@ -202,7 +202,20 @@ class StatsCollector:
         return pa.Array.from_buffers(pa.string(), len(lengths),
                                      [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)])
 
-    def frame(self) -> Any:
+    def frame(self, release: bool = False) -> Any:
+        """The pandas DataFrame of the rows added so far.
+
+        ``release`` empties the collector as the frame is built: the typed arrays the frame
+        copies (int32, bool, codes, hashes) are freed instead of kept beside it, which
+        matters once the input is large (about 100 bytes per example)."""
+        out = self._frame()
+        if release:
+            self.__post_init__()  # fresh, empty columns
+            self.hashes = bytearray()
+            self.has_hash = array("b")
+        return out
+
+    def _frame(self) -> Any:
         import numpy as np
         import pandas as pd
         import pyarrow as pa
