@@ -40,12 +40,11 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .io import DEFAULT_MAX_LINE_BYTES, ReadLimits, iter_lines, parse_record
-from .leak_pass import LeakDelta, LeakIndex, SortedTable, encode, full_hash
+from .leak_pass import LeakDelta, LeakIndex, SortedTable, encode
 from .records import Record
 
 if TYPE_CHECKING:
@@ -164,19 +163,19 @@ class ReportTotals:
 
 
 class PairLog:
-    """Fake -> original-id pairs from worker processes, kept as (hash of namespace and fake,
-    id) in a sorted table; ``conflicts`` counts fakes given to two different originals."""
+    """Fake -> original pairs from Spark partitions, as (keyed id of the fake, keyed id of the
+    original) in a sorted table; ``conflicts`` counts fakes given to two different originals."""
 
     def __init__(self) -> None:
         self._table = SortedTable({"oid": "uint64"})
         self._conflicts = 0
 
-    def add(self, pairs: Mapping[str, Mapping[str, int]]) -> None:
+    def add(self, pairs: Mapping[int, int]) -> None:
+        """Add (keyed id of a fake -> keyed id of its original) pairs."""
         np = _np()
-        fakes = [full_hash(f"{ns}\x1f{fake}") for ns, d in pairs.items() for fake in d]
-        if fakes:
-            oids = [oid for d in pairs.values() for oid in d.values()]
-            self._table.append(np.array(fakes, np.uint64), oid=np.array(oids, np.uint64))
+        if pairs:
+            self._table.append(np.fromiter(pairs, np.uint64, len(pairs)),
+                               oid=np.fromiter(pairs.values(), np.uint64, len(pairs)))
             if self._table.due:
                 self._merge()
 
@@ -209,7 +208,7 @@ class StateDelta:
 
     report: ReportDelta
     leak: LeakDelta
-    pairs: dict[str, dict[str, int]] = field(default_factory=dict)
+    pairs: dict[int, int] = field(default_factory=dict)  # fake id -> original id (Spark)
     mapping: list[tuple[str, str, str]] = field(default_factory=list)  # for the vault (opt-in)
     #: ids of the originals first seen here (one per new pair) and the ids the new fakes
     #: would have as originals: what the serial run's re-draw decisions looked at
@@ -288,10 +287,9 @@ class _Drain:
         self.pz = pz
         self.worker = worker
         self.pairs = pairs  # False: the worker draws nothing (the main process does)
-        self.pairs_seen: dict[str, int] = {}
         if worker and pairs:
             pz._log_redraws = True
-        self._hasher: Any = None
+            pz._pair_log = []
 
     def take(self) -> StateDelta:
         from .pseudonymize import PseudonymizeReport
@@ -309,22 +307,11 @@ class _Drain:
             delta.mapping = pz.drain_mapping()
         if self.worker and self.pairs:
             delta.redraws = redraws
-            for ns, owners in pz._owners.items():
-                new = len(owners) - self.pairs_seen.get(ns, 0)
-                if new > 0:  # dicts keep insertion order: the new pairs are the last ones
-                    items = list(islice(reversed(owners.items()), new))
-                    items.reverse()
-                    delta.pairs[ns] = dict(items)
-                    self.pairs_seen[ns] = len(owners)
+            log, pz._pair_log = pz._pair_log, []
             np = _np()
-            if self._hasher is None:
-                from .pseudonymize.fakes import KeyedHasher
-
-                self._hasher = KeyedHasher(pz._key)
-            oid = self._hasher.oid
-            delta.seen = np.array([o for d in delta.pairs.values() for o in d.values()], np.uint64)
-            delta.fake_ids = np.array([oid(ns, fake) for ns, d in delta.pairs.items() for fake in d],
-                                      np.uint64)
+            delta.pairs = dict(log)
+            delta.fake_ids = np.fromiter((f for f, _ in log), np.uint64, len(log))
+            delta.seen = np.fromiter((o for _, o in log), np.uint64, len(log))
         return delta
 
 

@@ -20,6 +20,7 @@ from ..errors import DataError
 from . import fakes as F
 from .config import PseudonymizeConfig
 from .detect import Detector, Span, resolve_overlaps, url_as_detected
+from .idtable import IdMap, IdSet
 from .names import NameFinder, norm_key, split_person
 from .report import PseudonymizeReport, Transformed
 from .tables import (
@@ -165,8 +166,10 @@ class Pseudonymizer:
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
         self._cache = _BoundedCache(self.config.cache_size)
-        self._owners: dict[str, dict[str, int]] = {}
-        self._seen: dict[str, set[int]] = {}
+        self._owners = IdMap()  # id of a fake -> id of its original
+        self._seen = IdSet()  # ids of the originals seen
+        #: (fake id, original id) pairs drawn since the Spark engine's drain last took them
+        self._pair_log: list[tuple[int, int]] | None = None
         self._originals: dict[str, set[str]] = {}
         self._fakes: dict[str, set[str]] = {}
         self._report = PseudonymizeReport()
@@ -485,10 +488,10 @@ class Pseudonymizer:
         self._mapping.clear()
         return items
 
-    def collected_pairs(self) -> dict[str, dict[str, int]]:
-        """Per namespace, fake -> keyed id of its original: merge these across worker
-        processes; a fake with two different ids is a cross-worker collision."""
-        return {ns: dict(d) for ns, d in self._owners.items()}
+    def collected_pairs(self) -> dict[int, int]:
+        """Keyed id of each fake (the id it would have as an original) -> keyed id of its
+        original: merge these across processes; a fake with two ids is a collision."""
+        return dict(self._owners.items())
 
     def collected_originals(self) -> dict[str, set[str]]:
         """Entity type -> lower-cased originals detected (for a merged leak scanner)."""
@@ -841,7 +844,8 @@ class Pseudonymizer:
                 self._plan[(ns, norm)] = None
                 return norm, 0
             oid = self._hasher.oid(ns, norm)
-            self._seen.setdefault(ns, set()).add(oid)
+            if oid not in self._seen:
+                self._seen.add(oid)
             return norm, oid
         hit = self._cache.get((ns, norm))
         if hit is not None:
@@ -849,24 +853,31 @@ class Pseudonymizer:
         if self._planned:  # a worker of the parallel engine draws nothing itself
             raise PlanMiss(ns)
         gen, canon = generator(ns, norm)
-        oid = self._hasher.oid(ns, norm)
-        seen = self._seen.setdefault(ns, set())
-        owners = self._owners.setdefault(ns, {})
+        # Ids are keyed hashes of (namespace, value): ``oid`` is the original's, ``fid`` the one
+        # a drawn fake would have as an original. ``_owners`` maps fid -> oid, ``_seen`` holds
+        # every oid so far (compact tables: a 1 GB log holds millions).
+        hasher = self._hasher
+        oid = hasher.oid(ns, norm)
+        seen = self._seen
+        owners = self._owners
         first = oid not in seen
         if first:
             seen.add(oid)
-            owner = owners.get(norm)
+            owner = owners.get(oid)
             if owner is not None and owner != oid:
                 self._report.collisions += 1  # this original was already emitted as a fake
         for counter in range(MAX_DRAWS):
-            fake = gen(F.KeyedRng(self._hasher.seed(ns, norm, counter), counter))
+            fake = gen(F.KeyedRng(hasher.seed(ns, norm, counter), counter))
             fnorm = canon(fake)
-            owner = owners.get(fnorm)
+            fid = hasher.oid(ns, fnorm)
+            owner = owners.get(fid)
             if owner == oid:
                 break
-            if owner is None and fnorm != norm and self._hasher.oid(ns, fnorm) not in seen and (
+            if owner is None and fnorm != norm and fid not in seen and (
                     self._avoid is None or not self._is_original(fake)):
-                owners[fnorm] = oid
+                owners.set(fid, oid)
+                if self._pair_log is not None:
+                    self._pair_log.append((fid, oid))
                 break
             if first:  # (a value evicted from the cache re-walks its draws: count them once)
                 self._report.redraws += 1
