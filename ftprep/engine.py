@@ -477,13 +477,16 @@ class ProcessEngine:
         self._mapping: list[tuple[str, str, str]] = []
         self._conns: list[Any] = []
         self._procs: list[Any] = []
-        for _ in range(workers):
-            parent, child = mpc.Pipe()
-            proc = mpc.Process(target=_worker_main, args=(child, ctx, limits), daemon=True)
-            proc.start()
-            child.close()
-            self._conns.append(parent)
-            self._procs.append(proc)
+        from .leak_pass import frozen_heap
+
+        with frozen_heap(method == "fork"):  # workers' GC leaves the inherited heap shared
+            for _ in range(workers):
+                parent, child = mpc.Pipe()
+                proc = mpc.Process(target=_worker_main, args=(child, ctx, limits), daemon=True)
+                proc.start()
+                child.close()
+                self._conns.append(parent)
+                self._procs.append(proc)
         self._seq = 0
 
     def drain_mapping(self) -> list[tuple[str, str, str]]:
@@ -555,6 +558,7 @@ class ProcessEngine:
         report.redraws = report.collisions = 0
 
     def close(self) -> None:
+        """Stop the workers (a second call does nothing)."""
         for conn in self._conns:
             with contextlib.suppress(OSError):
                 conn.send(("stop",))
@@ -565,6 +569,7 @@ class ProcessEngine:
                 proc.join()
         for conn in self._conns:
             conn.close()
+        self._conns, self._procs = [], []
 
 
 def ordered_map(pool: Any, func: Any, tasks: Iterator[tuple[Any, ...]], in_flight: int) -> Iterator[Any]:

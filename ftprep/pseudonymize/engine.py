@@ -229,6 +229,20 @@ class Pseudonymizer:
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
 
+    def release_caches(self) -> None:
+        """Drop the memo caches (bounded, ~100k entries each; pure: rebuilt on demand, so
+        later transforms give the same output). The run state (owners, seen) is kept."""
+        self._cache = _BoundedCache(self.config.cache_size)
+        self._rcache = _BoundedCache(self.config.cache_size)
+        self._words = _BoundedCache(self.config.cache_size)
+        self._domains = _BoundedCache(self.config.cache_size)
+        self._span_cache = _BoundedCache(4096)
+        self._split_memo = {}
+        self._memo = {}
+        self._lmemo = {}
+        self._names = NameFinder(self.config)
+        self._detector = Detector(self.config)
+
     # -- public API -----------------------------------------------------------------------------
     def fresh(self) -> Pseudonymizer:
         """A pseudonymizer with the same key and policy and no run state (for a repair pass
