@@ -661,9 +661,13 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
         engine = SerialEngine(ctx, limits, config.batch_size)
     from .checks import ChecksWorker
 
-    # great-expectations takes ~2 s to import: a helper process imports it while we stream
-    # (once imported here, e.g. by an earlier run in a notebook, the checks run in-process).
-    checks_worker = None if "great_expectations" in sys.modules else ChecksWorker(start=False)
+    # great-expectations takes ~2 s to import: for a small input a helper process imports it
+    # while the leak pass runs. On a large input those 2 s do not matter but the helper's
+    # second interpreter and pandas (~100 MB) would, so the checks run here (as they do
+    # once great-expectations is imported, e.g. by an earlier run in a notebook).
+    in_process = "great_expectations" in sys.modules or \
+        _input_bytes(files) > CHECKS_HELPER_MAX_BYTES
+    checks_worker = None if in_process else ChecksWorker(start=False)
     vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
@@ -859,6 +863,18 @@ def _write_report(out: Path, manifest: dict[str, Any], frame: Any) -> Path | Non
 
     path: Path = write_report(out, manifest, frame)
     return path
+
+
+#: Inputs up to this size get the checks helper process (see ``_run_once``).
+CHECKS_HELPER_MAX_BYTES = 32 * 1024 * 1024
+
+
+def _input_bytes(files: Sequence[str]) -> int:
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(path)
+    return total
 
 
 def _split_stats(frame: Any, split: str, limit: int) -> dict[str, Any]:
