@@ -114,3 +114,30 @@ def test_process_engine_equals_serial_on_name_heavy_data(tmp_path: Path, batch: 
 def test_process_engine_equals_serial_on_the_sample_data(tmp_path: Path) -> None:
     path = SAMPLE / "support_chat.jsonl"
     assert _engine_lines(path, 2, 16) == _engine_lines(path, 1, 16)
+
+
+def test_a_worker_error_reaches_the_main_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftprep.pipeline import BatchProcessor
+
+    def broken(self: Any, batch: list[Any]) -> list[Any]:
+        raise ValueError("boom in a worker")
+
+    monkeypatch.setattr(BatchProcessor, "begin", broken)  # the forked workers inherit it
+    path = write_jsonl(tmp_path / "in.jsonl", _name_heavy(20, 3))
+    with pytest.raises(ValueError, match="boom in a worker"):
+        _engine_lines(path, 2, 5)
+
+
+def test_a_dead_worker_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from ftprep.errors import DataError
+    from ftprep.pipeline import BatchProcessor
+
+    def die(self: Any, batch: list[Any]) -> list[Any]:
+        os._exit(3)
+
+    monkeypatch.setattr(BatchProcessor, "begin", die)
+    path = write_jsonl(tmp_path / "in.jsonl", _name_heavy(20, 3))
+    with pytest.raises(DataError, match="worker process died"):
+        _engine_lines(path, 2, 5)
