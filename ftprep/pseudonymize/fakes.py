@@ -200,6 +200,8 @@ def fake_ipv4(rng: KeyedRng, original: str) -> str:
     network = octets[3] == "0"
     for net in _V4_PRIVATE_INT:
         if _in(x, net):
+            if rng.counter >= WIDEN_IPV4:  # the block is (nearly) used up: 10/8, still private
+                net = _V4_PRIVATE_INT[0]
             for _ in range(64):
                 cand = net[0] + rng.below(1 << (32 - net[1]))
                 fake = _v4_tail(cand, network)
@@ -338,6 +340,8 @@ def fake_ssn(rng: KeyedRng, original: str) -> str:
 WIDEN_FIRST = 64  # then "Anna-Lise": a first name of the same initial, a hyphen, any first name
 WIDEN_LAST = 32  # then "Harper-Lindqvist"
 WIDEN_WORDS = 16  # organization / name-word fakes: one more word
+WIDEN_IPV4 = 32  # a private address: from 10.0.0.0/8 (192.168.0.0/16 holds 65,536 addresses,
+#                 and originals and fakes share it: a large log can fill it)
 
 
 def fake_first(rng: KeyedRng, original: str = "") -> str:

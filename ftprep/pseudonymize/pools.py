@@ -15,7 +15,8 @@ from importlib import resources
 #    otherwise (it followed the word count of the spelling a run saw first).
 # 3: generators widen their pools on re-draw (hyphenated first names from draw 64,
 #    double-barrelled last names from 32, one more organization word from 16) instead of
-#    re-drawing from an exhausted pool up to 10,000 times.
+#    re-drawing from an exhausted pool up to 10,000 times; a private IPv4 fake comes from
+#    10.0.0.0/8 from draw 32 on (192.168.0.0/16 fills up on a large log).
 POOL_VERSION = "3"
 
 

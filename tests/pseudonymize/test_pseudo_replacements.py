@@ -244,3 +244,17 @@ def test_company_and_domain_fakes_do_not_depend_on_which_spelling_comes_first() 
     assert a == b
     company = a[0].split(": ")[1]
     assert a[1].endswith("@" + company.replace(" ", "").lower() + ".com")
+
+
+def test_a_full_private_block_widens_to_ten_slash_eight() -> None:
+    """192.168.0.0/16 holds 65,536 addresses for originals and fakes together: a large log
+    can fill it; fakes then come from 10.0.0.0/8 (still private) instead of failing."""
+    import ipaddress
+
+    p = Pseudonymizer(KEY)
+    originals = [f"192.168.{i // 256}.{i % 256}" for i in range(256 * 140)]  # 35,840
+    fakes = [p.lookup("IPV4", ip) for ip in originals]
+    assert len(set(fakes)) == len(fakes)  # injective (a fake may equal a *later* original:
+    assert all(f != o for f, o in zip(fakes, originals, strict=True))  # counted as a collision)
+    assert all(ipaddress.IPv4Address(f).is_private for f in fakes)
+    assert any(f.startswith("10.") for f in fakes)
