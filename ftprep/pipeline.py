@@ -648,7 +648,7 @@ def _default_workers() -> int:
 
 def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext,
               key: bytes | None, started: float, limits: ReadLimits, workers: int) -> PrepareReport:
-    from .engine import NeedsSerialRun, ProcessEngine, SerialEngine
+    from .engine import ProcessEngine, SerialEngine
 
     engine: Any
     if config.engine == "spark" and config.template is None:
@@ -706,8 +706,6 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                 inputs_meta.append(meta)
             outputs.close()
             state = engine.state
-            if workers > 1 and ctx.pseudonymizer is not None and _needs_serial(state):
-                raise NeedsSerialRun()
             # the stream's workers, memo caches and freed heap go before the leak pass; the
             # GX import (~200 MB) starts now and overlaps it instead of the whole stream
             if isinstance(engine, ProcessEngine):  # (the Spark engine keeps its cache)
@@ -788,12 +786,6 @@ def _open_vault(config: PrepareConfig, key: bytes | None, out: Path) -> Any:
 
     check_vault_location(config.vault, out)
     return Vault(config.vault, key)
-
-
-def _needs_serial(state: Any) -> bool:
-    # The engine checks each batch against the earlier ones as it merges them (re-draws the
-    # serial run would make stop the run there); what is left is one fake for two originals.
-    return bool(state.conflicts)
 
 
 def _entity_types(ctx: RunContext) -> tuple[str, ...]:

@@ -80,29 +80,31 @@ def _first_last(r: F.KeyedRng) -> str:
     return F.fake_first(r).lower() + F.fake_last(r).lower()
 
 
+#: Namespaces whose fake is ``gen(rng, norm)``, and the canonical form that tells fakes apart.
+_GENERATORS: dict[str, tuple[Callable[[F.KeyedRng, str], str], Callable[[str], str]]] = {
+    "GUID": (F.fake_guid, str.lower),
+    "IPV4": (F.fake_ipv4, str.lower),
+    "IPV6": (F.fake_ipv6, str.lower),
+    "PHONE": (F.fake_phone, str.lower),
+    "CREDIT_CARD": (F.fake_card, str.lower),
+    "IBAN": (F.fake_iban, str.upper),
+    "US_SSN": (F.fake_ssn, str.lower),
+    "FIRST": (F.fake_first, str.lower),
+    "LABEL": (F.fake_alnum_like, str.lower),
+}
+
+
 def generator(ns: str, norm: str) -> tuple[Callable[[F.KeyedRng], str], Callable[[str], str]]:
     """How namespace ``ns`` draws a fake for the normalized original ``norm``: the generator
     and the canonical form used to tell fakes apart. A pure function of ``(ns, norm)``, so the
     parallel engine's main process can draw for its workers."""
-    if ns == "GUID":
-        return (lambda r: F.fake_guid(r, norm)), str.lower
-    if ns == "IPV4":
-        return (lambda r: F.fake_ipv4(r, norm)), str.lower
-    if ns == "IPV6":
-        return (lambda r: F.fake_ipv6(r, norm)), str.lower
+    simple = _GENERATORS.get(ns)
+    if simple is not None:
+        fake, canon = simple
+        return (lambda r: fake(r, norm)), canon
     if ns == "MAC":
         template = ":".join(norm[i : i + 2] for i in range(0, 12, 2))
         return (lambda r: F.fake_mac(r, template)), str.lower
-    if ns == "PHONE":
-        return (lambda r: F.fake_phone(r, norm)), str.lower
-    if ns == "CREDIT_CARD":
-        return (lambda r: F.fake_card(r, norm)), str.lower
-    if ns == "IBAN":
-        return (lambda r: F.fake_iban(r, norm)), str.upper
-    if ns == "US_SSN":
-        return (lambda r: F.fake_ssn(r, norm)), str.lower
-    if ns == "FIRST":
-        return (lambda r: F.fake_first(r, norm)), str.lower
     if ns == "LAST":
         return F.fake_last, str.lower
     if ns == "ORG":
@@ -111,8 +113,6 @@ def generator(ns: str, norm: str) -> tuple[Callable[[F.KeyedRng], str], Callable
         # a run (or a worker process) sees first.
         words = 2 if len(norm) >= 10 else 1
         return (lambda r: F.fake_words(r, words)), _org_canon
-    if ns == "LABEL":
-        return (lambda r: F.fake_alnum_like(r, norm)), str.lower
     if ns == "LOCAL":
         return _first_last, str.lower
     raise ValueError(f"unknown fake namespace {ns!r}")
@@ -367,18 +367,7 @@ class Pseudonymizer:
         no fake will equal an original that appears anywhere in the data, not only earlier.
         It costs one detection pass; the output of later transforms does not otherwise change.
         """
-        self._observing = True
-        saved = self._report
-        self._report = PseudonymizeReport()
-        try:
-            self._learn(obj, None)
-            self._walk(obj, None, {})
-        finally:
-            self._observing = False
-            self._report = saved
-            self._memo.clear()
-            self._lmemo.clear()
-            self._learned.clear()
+        self._walk_only(obj, text=False)
 
     # -- the parallel engine: workers plan, the main process draws, workers replace ---------
     def plan_begin(self) -> None:
@@ -390,12 +379,13 @@ class Pseudonymizer:
 
     def plan(self, obj: Any) -> None:
         """Walk ``obj`` as :meth:`transform` will (detection kept for it), drawing nothing."""
-        self._plan_walk(obj, text=False)
+        self._walk_only(obj, text=False)
 
     def plan_text(self, text: str) -> None:
-        self._plan_walk(text, text=True)
+        self._walk_only(text, text=True)
 
-    def _plan_walk(self, value: Any, text: bool) -> None:
+    def _walk_only(self, value: Any, text: bool) -> None:
+        """Walk ``value`` as a transform would, replacing nothing (observe / plan)."""
         self._observing = True
         saved = self._report
         self._report = PseudonymizeReport()
