@@ -100,12 +100,12 @@ def run(examples: int) -> dict[str, Any]:
             ids = {rng.getrandbits(64) for _ in values}
             report.distinct_ids[etype] = ids
             report.entities[etype] = EntityCount(len(values), len(ids))
-        pairs = {"GUID": {f"{rng.getrandbits(128):032x}": rng.getrandbits(64)
-                          for _ in range(int(n * PAIRS_PER_EXAMPLE))}}
+        pairs = {rng.getrandbits(64): rng.getrandbits(64)  # keyed id of a fake -> of its original
+                 for _ in range(int(n * PAIRS_PER_EXAMPLE))}
         state.merge(StateDelta(ReportDelta.take(report),
                                encode(originals, fakes, config.leak_min_length, config.secret_marker),
                                pairs=pairs,
-                               seen=np.array(list(pairs["GUID"].values()), np.uint64)))
+                               seen=np.array(list(pairs.values()), np.uint64)))
         for i in range(n):
             rec.line = done + i + 1
             collector.add(rec, rng.getrandbits(128).to_bytes(16, "big"), {"EMAIL": 1, "GUID": 3})

@@ -388,6 +388,8 @@ class _Part:
                  extra: Any = None) -> None:
         np = _np()
         self.match, self.etype, self.dead = match, etype, dead
+        # which rows of ``match`` to report, looked up by position (not ``np.isin`` per row)
+        self.alive = None if not len(dead) else ~np.isin(match, dead)
         packed = []
         for anchor, rows in ((anchors[0], None), *((a, extra) for a in anchors[1:])):
             pairs = anchor.astype(np.uint64) if rows is None else anchor[rows].astype(np.uint64)
@@ -443,8 +445,8 @@ class _Part:
         wanted = np.frombuffer(blob, dtype=">u8").astype(np.uint64)
         at = np.minimum(self.match.searchsorted(wanted), len(self.match) - 1)
         hit = self.match[at] == wanted
-        if len(self.dead):
-            hit &= ~np.isin(wanted, self.dead)
+        if self.alive is not None:
+            hit &= self.alive[at]
         found = np.nonzero(hit)[0]
         if not len(found):
             return []
