@@ -9,7 +9,6 @@ memory. :meth:`StatsCollector.frame` builds the pandas DataFrame at the end.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from array import array
@@ -37,9 +36,67 @@ _BOOL = ("has_system", "has_user", "over_limit")
 _CODED = ("source", "split", "format", "roles")  # few distinct values: a code per row
 
 
-@functools.lru_cache(maxsize=1 << 14)  # ~3.5 MB; common words stay
-def _word_digest(word: str) -> bytes:
-    return hashlib.blake2b(word.encode(), digest_size=8).digest()
+# \w+ over ASCII text, as a bytes.translate table: word characters ([0-9A-Za-z_], upper
+# case lowered) map to themselves, every other byte to a space, so ``split()`` yields the
+# words. _MIXED_WORDS keeps bytes >= 128 (parts of non-ASCII characters) for a second look.
+_ASCII_WORD_BYTES = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_ASCII_WORDS = bytes(
+    (c | 0x20 if 65 <= c <= 90 else c) if c in _ASCII_WORD_BYTES else 32 for c in range(256))
+_MIXED_WORDS = bytes(c if c >= 128 else _ASCII_WORDS[c] for c in range(256))
+_DIGEST_GENERATION = 8192  # words per memo generation: at most 2 x 8192 digests (~2 MB)
+
+
+def _distinct_words(text: str) -> set[bytes]:
+    r"""The distinct words of ``text.lower()`` (``\w+`` runs), UTF-8 encoded.
+
+    ASCII text (most text) is split by a byte table. Otherwise the lower-cased text is split
+    at its ASCII non-word characters; pieces that hold non-ASCII characters go through the
+    regex, which decides which of those characters are word characters.
+    """
+    if text.isascii():
+        return set(text.encode("ascii").translate(_ASCII_WORDS).split())
+    words: set[bytes] = set()
+    # Lone surrogates are never word characters: "surrogatepass" carries them through.
+    for piece in set(text.lower().encode("utf-8", "surrogatepass").translate(_MIXED_WORDS).split()):
+        if piece.isascii():
+            words.add(piece)
+        else:
+            words.update(w.encode() for w in _WORD.findall(piece.decode("utf-8", "surrogatepass")))
+    return words
+
+
+@dataclass
+class _DigestMemo:
+    """64-bit BLAKE2b word digests, memoized (words repeat across examples).
+
+    Two generations of plain dicts: a lookup misses the young one, then tries the old one;
+    when the young one is full it becomes the old one. Bounded (2 x ``generation``
+    entries) and O(1) per word. Only speed depends on what is kept: a digest is the
+    same whether it comes from the memo or is computed again.
+    """
+
+    generation: int = _DIGEST_GENERATION
+    young: dict[bytes, bytes] = field(default_factory=dict)
+    old: dict[bytes, bytes] = field(default_factory=dict)
+
+    def joined(self, words: set[bytes]) -> bytes:
+        """The digests of ``words``, concatenated in the set's iteration order."""
+        young = self.young
+        found = list(map(young.get, words))
+        if None in found:
+            old = self.old
+            for i, word in enumerate(words):
+                if found[i] is None:
+                    digest = old.get(word)
+                    if digest is None:
+                        digest = hashlib.blake2b(word, digest_size=8).digest()
+                    found[i] = young[word] = digest
+            if len(young) >= self.generation:
+                self.old, self.young = young, {}
+        return b"".join(found)  # type: ignore[arg-type]  # no None left
+
+
+_DIGESTS = _DigestMemo()  # a memo, like an lru_cache: results never depend on it
 
 
 def simhash64(text: str) -> int:
@@ -49,12 +106,12 @@ def simhash64(text: str) -> int:
     words have it set. Word digests are memoized (words repeat across examples) and
     the votes are counted with numpy.
     """
-    words = set(_WORD.findall(text.lower()))
+    words = _distinct_words(text)
     if not words:
         return 0
     import numpy as np
 
-    digests = b"".join([_word_digest(w) for w in words])
+    digests = _DIGESTS.joined(words)
     # Big-endian digest bytes unpack most significant bit first: column j is bit 63 - j.
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
     majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(words)
@@ -87,22 +144,34 @@ def _text_of(content: Any) -> str:
 
 def example_features(obj: Any, fmt: str | None) -> dict[str, Any]:
     """Message-level figures of one (pseudonymized) example."""
-    msgs = messages_of(obj, fmt)
-    roles = [m.get("role") for m in msgs]
-    text = " ".join(_text_of(m.get("content")) for m in msgs if m.get("role") in ("user", "assistant"))
+    codes: list[str] = []
+    texts: list[str] = []  # user and assistant text, for the SimHash
+    tool_calls = weight0 = empty_assistant = 0
+    for m in messages_of(obj, fmt):
+        role = m.get("role")
+        codes.append(ROLE_CODES.get(role, "?") if isinstance(role, str) else "?")
+        calls = m.get("tool_calls")
+        if isinstance(calls, list):
+            tool_calls += len(calls)
+        if role == "user":
+            texts.append(_text_of(m.get("content")))
+        elif role == "assistant":
+            text = _text_of(m.get("content"))
+            texts.append(text)
+            if m.get("weight") == 0:
+                weight0 += 1
+            if not calls and not m.get("function_call") and not text.strip():
+                empty_assistant += 1
+    roles = "".join(codes)
     return {
-        "n_messages": len(msgs),
-        "roles": "".join(ROLE_CODES.get(r, "?") if isinstance(r, str) else "?" for r in roles),
-        "has_system": "system" in roles,
-        "has_user": "user" in roles,
-        "tool_calls": sum(len(m["tool_calls"]) for m in msgs
-                          if isinstance(m.get("tool_calls"), list)),
-        "weight0": sum(1 for m in msgs if m.get("role") == "assistant" and m.get("weight") == 0),
-        "empty_assistant": sum(
-            1 for m in msgs if m.get("role") == "assistant" and not m.get("tool_calls")
-            and not m.get("function_call") and not _text_of(m.get("content")).strip()
-        ),
-        "simhash": simhash64(text),
+        "n_messages": len(codes),
+        "roles": roles,
+        "has_system": "S" in roles,  # the code of "system" only
+        "has_user": "U" in roles,
+        "tool_calls": tool_calls,
+        "weight0": weight0,
+        "empty_assistant": empty_assistant,
+        "simhash": simhash64(" ".join(texts)),
     }
 
 
