@@ -461,6 +461,16 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(1)
 
 
+_DIED = "a worker process died; rerun with --workers 1 to see why"
+
+
+def _send(conn: Any, msg: tuple[Any, ...]) -> None:
+    try:
+        conn.send(msg)
+    except OSError:  # a broken pipe: the worker is gone
+        raise DataError(_DIED) from None
+
+
 class ProcessEngine:
     """N worker processes; results come back in input order; a bounded number of batches in
     flight. The main process draws every fake, in input order (module docstring)."""
@@ -510,12 +520,12 @@ class ProcessEngine:
                 if lines is None:
                     exhausted = True
                     break
-                self._conns[sent % self.workers].send(("task", sent, path, lines))
+                _send(self._conns[sent % self.workers], ("task", sent, path, lines))
                 sent += 1
             while next_answer in asks:  # fakes are drawn in input order: the serial order
                 wanted = asks.pop(next_answer)
                 answers = self._authority.assign_many(wanted) if self._authority is not None else []
-                self._conns[next_answer % self.workers].send(("answer", answers))
+                _send(self._conns[next_answer % self.workers], ("answer", answers))
                 next_answer += 1
             if next_yield in done:
                 yield done.pop(next_yield)
@@ -527,9 +537,8 @@ class ProcessEngine:
                 msg: Any
                 try:
                     msg = conn.recv()  # type: ignore[union-attr,call-arg]
-                except EOFError:
-                    raise DataError("a worker process died; rerun with --workers 1 to see why"
-                                    ) from None
+                except (EOFError, OSError):  # a reset connection, too, when it died mid-message
+                    raise DataError(_DIED) from None
                 if msg[0] == "ask":
                     asks[msg[1]] = msg[2]
                 elif msg[0] == "done":

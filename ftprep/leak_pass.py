@@ -47,6 +47,9 @@ _SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, .
 _SCANNER: dict[str, Any] = {}  # per worker process only
 _WORDS = (1 << 10) - 1  # shape fields: words and anchor index (10 bits), prefix and suffix (6)
 _AFFIX = (1 << 6) - 1
+_SIG_BASE = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
+_SIG_INV = pow(_SIG_BASE, -1, 1 << 64)
+_MASK64 = (1 << 64) - 1
 
 
 def _np() -> Any:
@@ -69,8 +72,14 @@ def lower_like_scanner(text: str) -> str:
     """Lower-case text without changing its length (as the leak scanner does)."""
     lowered = text.lower()
     if len(lowered) != len(text):
-        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        lowered = _lower_each(text)
     return lowered
+
+
+def _lower_each(text: str) -> str:
+    """``text`` lower-cased character by character (length kept), as
+    :func:`lower_like_scanner` lowers a row in which some character changes length."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _boundary_ok(text: str, start: int, end: int) -> bool:
@@ -99,6 +108,7 @@ class LeakDelta:
     anchor: Any = None   # uint32: CRC-32 of the string's anchor word, lower-cased
     alt: Any = None      # uint32: the anchor lower-cased character by character (names)
     shape: Any = None    # uint32: words, anchor index (10 bits each), prefix, suffix (6 bits)
+    sig: Any = None      # uint32: the word signature of the string (:func:`word_signature`)
     fakes: Any = None    # uint64: hash of each lower-cased fake
     wordless: list[tuple[str, bool, int, int]] = field(default_factory=list)
     """Strings the shape cannot describe (no letter or digit, over 1,023 words, a prefix or
@@ -110,16 +120,31 @@ def _anchor_score(word: str) -> tuple[bool, int]:
     return (not word.isalpha() and not word.isdigit(), len(word))
 
 
-def _shape_of(value: str) -> tuple[str, int] | None:
-    """(anchor word, packed shape) of a searched string, or None when no shape fits it."""
-    words = list(_WORD.finditer(value))
-    if not words or len(words) > _WORDS:
+def word_signature(hashes: Iterable[int]) -> int:
+    """The top 32 bits of sum(h_k * B**k) mod 2**64 over the CRC-32 word hashes of a string,
+    in order. The scan computes the same sum for every candidate span from prefix sums over
+    a chunk's words, in numpy, and hashes only the candidates whose signature is known."""
+    acc, power = 0, 1
+    for h in hashes:
+        acc = (acc + h * power) & _MASK64
+        power = (power * _SIG_BASE) & _MASK64
+    return acc >> 32
+
+
+def _shape_of(value: str, cased: bool = False) -> tuple[str, int, int] | None:
+    """(anchor word, packed shape, word signature) of a searched string, or None when no
+    shape fits it. The signature is of the words as the scan hashes them: lower-cased (a
+    cased name's words are lower-cased here; an identifier is lower-cased already)."""
+    found = list(_WORD.finditer(value))
+    if not found or len(found) > _WORDS:
         return None
-    best = max(range(len(words)), key=lambda i: _anchor_score(words[i].group()))
-    prefix, suffix = words[0].start(), len(value) - words[-1].end()
+    words = [m.group() for m in found]
+    best = max(range(len(words)), key=lambda i: _anchor_score(words[i]))
+    prefix, suffix = found[0].start(), len(value) - found[-1].end()
     if prefix > _AFFIX or suffix > _AFFIX:
         return None
-    return words[best].group(), (len(words) << 22) | (best << 12) | (prefix << 6) | suffix
+    sig = word_signature(word_hash(w.lower() if cased else w) for w in words)
+    return words[best], (len(words) << 22) | (best << 12) | (prefix << 6) | suffix, sig
 
 
 def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[str]],
@@ -128,7 +153,7 @@ def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[
     np = _np()
     types = sorted(originals)
     marker = secret_marker.lower()
-    rows: list[tuple[int, int, bool, int, int, int, int]] = []
+    rows: list[tuple[int, int, bool, int, int, int, int, int]] = []
     wordless: list[tuple[str, bool, int, int]] = []
     for code, etype in enumerate(types):
         cased = etype in NAME_TYPES
@@ -138,24 +163,26 @@ def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[
                 continue
             key = full_hash(v)
             for variant in ({value, value.upper(), value.title()} if cased else (v,)):
-                shaped = _shape_of(variant)
+                shaped = _shape_of(variant, cased)
                 if shaped is None:
                     wordless.append((variant, cased, code, key))
                     continue
                 word = shaped[0]
                 # anchors are looked up among the words of the lower-cased row; a name's
-                # anchor word is lower-cased both ways the row may have been
+                # anchor word is lower-cased both ways the row may have been: as a whole
+                # (a final sigma is then "ς") or character by character (a row in which some
+                # character changes length when lower-cased, where it is "σ")
                 anchor = word_hash(word.lower() if cased else word)
-                alt = word_hash(lower_like_scanner(word)) if cased else anchor
-                rows.append((full_hash(variant), key, cased, code, anchor, alt, shaped[1]))
-    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 7
+                alt = word_hash(_lower_each(word)) if cased else anchor
+                rows.append((full_hash(variant), key, cased, code, anchor, alt, shaped[1], shaped[2]))
+    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 8
     fake_hashes = [full_hash(f.lower()) for values in fakes.values() for f in values]
     return LeakDelta(
         types=types,
         match=np.array(cols[0], dtype=np.uint64), key=np.array(cols[1], dtype=np.uint64),
         cased=np.array(cols[2], dtype=bool), etype=np.array(cols[3], dtype=np.uint8),
         anchor=np.array(cols[4], dtype=np.uint32), alt=np.array(cols[5], dtype=np.uint32),
-        shape=np.array(cols[6], dtype=np.uint32),
+        shape=np.array(cols[6], dtype=np.uint32), sig=np.array(cols[7], dtype=np.uint32),
         fakes=np.array(fake_hashes, dtype=np.uint64), wordless=wordless,
     )
 
@@ -268,7 +295,7 @@ class HashSet:
         return len(self.values)
 
 
-_LOWER_COLUMNS = {"etype": "uint8", "anchor": "uint32", "shape": "uint32"}
+_LOWER_COLUMNS = {"etype": "uint8", "anchor": "uint32", "shape": "uint32", "sig": "uint32"}
 _CASED_COLUMNS = {**_LOWER_COLUMNS, "alt": "uint32", "key": "uint64"}
 
 
@@ -302,7 +329,8 @@ class LeakIndex:
         for table, cased in ((self._lower, False), (self._cased, True)):
             sel = delta.cased == cased
             if sel.any():
-                cols = {"etype": codes[sel], "anchor": delta.anchor[sel], "shape": delta.shape[sel]}
+                cols = {"etype": codes[sel], "anchor": delta.anchor[sel], "shape": delta.shape[sel],
+                        "sig": delta.sig[sel]}
                 if cased:
                     cols.update(alt=delta.alt[sel], key=delta.key[sel])
                 table.append(delta.match[sel], **cols)
@@ -367,9 +395,10 @@ class LeakIndex:
         anchor, alt = cased.cols["anchor"], cased.cols["alt"]
         parts = [
             _Part(lower.keys, lower.cols["etype"], dead_lower, [lower.cols["anchor"]],
-                  lower.cols["shape"]),
+                  lower.cols["shape"], lower.cols["sig"]),
             # a name's second anchor where lower-casing character by character differs
             _Part(cased.keys, cased.cols["etype"], dead_cased, [anchor, alt], cased.cols["shape"],
+                  cased.cols["sig"],
                   extra=np.nonzero(alt != anchor)[0]),
         ]
         wordless = [(value, c, etype) for (c, value), (etype, key) in sorted(self._wordless.items())
@@ -382,10 +411,12 @@ class _Part:
 
     ``match`` / ``etype`` are the index table's own sorted arrays (not copied); ``dead`` the
     sorted hashes among them not to report (originals that are also fakes: a few). Anchors
-    and shapes are packed into one sorted uint64 array (anchor in the high half)."""
+    and shapes are packed into one sorted uint64 array (anchor in the high half), with the
+    distinct anchors, where each one's pairs start and how many there are; ``sigs`` holds the
+    distinct word signatures, sorted."""
 
     def __init__(self, match: Any, etype: Any, dead: Any, anchors: list[Any], shape: Any,
-                 extra: Any = None) -> None:
+                 sig: Any, extra: Any = None) -> None:
         np = _np()
         self.match, self.etype, self.dead = match, etype, dead
         # which rows of ``match`` to report, looked up by position (not ``np.isin`` per row)
@@ -401,41 +432,63 @@ class _Part:
         keep = np.ones(len(pairs), dtype=bool)
         keep[1:] = pairs[1:] != pairs[:-1]
         self.pairs = pairs if keep.all() else pairs[keep]
+        high = (self.pairs >> np.uint64(32)).astype(np.uint32)
+        first = np.ones(len(high), dtype=bool)
+        first[1:] = high[1:] != high[:-1]
+        self.anchor_first = np.nonzero(first)[0]
+        self.anchors = high[self.anchor_first]
+        self.anchor_count = np.diff(np.append(self.anchor_first, len(high)))
+        # signatures of the strings to report only: originals that are also fakes (common
+        # name words, when the run's fakes and its data draw names from one pool) are many
+        self.sigs = np.unique(sig if self.alive is None else sig[self.alive])
 
     def __len__(self) -> int:
         return len(self.match) - len(self.dead)
 
-    def find(self, hay: str, hashes: Any, bounds: _Bounds, types: list[str]
+    def find(self, hay: str, words: _Words, types: list[str], signed: bool = True
              ) -> list[tuple[int, int, str]]:
-        """Originals in ``hay`` given the hashes and bounds of its (lower-cased) words."""
+        """Originals in ``hay`` (rows joined by ``\\n``) as (start, end, type) in ``hay``
+        offsets, each inside one row, given the (lower-cased) words of the rows.
+
+        With ``signed``, a candidate span is hashed only when the signature of its words is
+        one of ``sigs``. That drops no match: an original found at a span is also found by
+        its own (anchor, shape) pair, whose candidate has exactly the original's words (for
+        a cased name, when the rows are ASCII, so lower-casing is per character)."""
         np = _np()
-        pairs = self.pairs
-        if not len(pairs):
+        hashes = words.hashes
+        if not len(self.anchors) or not len(hashes):
             return []
-        low = hashes.astype(np.uint64) << np.uint64(32)
-        lo = pairs.searchsorted(low)
-        hit_words = np.nonzero((pairs[np.minimum(lo, len(pairs) - 1)] >> np.uint64(32))
-                               == hashes)[0]
+        at = np.minimum(self.anchors.searchsorted(hashes), len(self.anchors) - 1)
+        hit_words = np.nonzero(self.anchors[at] == hashes)[0]
         if not len(hit_words):
             return []
-        starts, ends = bounds.get()
-        n_words, n = len(starts), len(hay)
+        # one row per (anchor word, shape) pair: the candidate span the shape describes
+        at = at[hit_words]
+        counts = self.anchor_count[at]
+        word = np.repeat(hit_words, counts)
+        offsets = np.repeat(np.cumsum(counts) - counts, counts)
+        j = np.repeat(self.anchor_first[at], counts) + (np.arange(len(word)) - offsets)
+        pairs = self.pairs
+        packed = (pairs[j] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        first = word - ((packed >> 12) & _WORDS)
+        last = first + (packed >> 22) - 1
+        row = words.row[word]
+        ok = (first >= words.row_lo[row]) & (last < words.row_hi[row])
+        first, last = np.where(ok, first, 0), np.where(ok, last, 0)
+        start = words.starts[first] - ((packed >> 6) & _AFFIX)
+        end = words.ends[last] + (packed & _AFFIX)
+        ok &= (start >= words.row_start[row]) & (end <= words.row_end[row])
+        if signed:
+            sig = words.signature(first, last)
+            place = np.minimum(self.sigs.searchsorted(sig), max(len(self.sigs) - 1, 0))
+            ok &= (self.sigs[place] == sig) if len(self.sigs) else False
+        n = len(hay)
         candidates: dict[tuple[int, int], str] = {}
-        for i in hit_words.tolist():
-            j = int(lo[i])
-            h = int(hashes[i])
-            while j < len(pairs) and int(pairs[j]) >> 32 == h:
-                packed = int(pairs[j]) & 0xFFFFFFFF
-                j += 1
-                first = i - ((packed >> 12) & _WORDS)
-                last = first + (packed >> 22) - 1
-                if first < 0 or last >= n_words:
-                    continue
-                start, end = starts[first] - ((packed >> 6) & _AFFIX), ends[last] + (packed & _AFFIX)
-                if start < 0 or end > n or (start, end) in candidates:
-                    continue
-                if (start == 0 or not hay[start - 1].isalnum()) and (end == n or not hay[end].isalnum()):
-                    candidates[(start, end)] = hay[start:end]
+        for a, b in zip(start[ok].tolist(), end[ok].tolist(), strict=True):
+            if (a, b) in candidates:
+                continue
+            if (a == 0 or not hay[a - 1].isalnum()) and (b == n or not hay[b].isalnum()):
+                candidates[(a, b)] = hay[a:b]
         if not candidates:
             return []
         try:
@@ -458,20 +511,54 @@ def _blake64(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=8).digest()
 
 
-class _Bounds:
-    """Start and end offsets of a row's words, computed only when an anchor hits."""
+@dataclass
+class _Words:
+    """The words of some rows joined by ``\\n`` (rows never share a word: ``\\n`` is not
+    alphanumeric): CRC-32 hashes, offsets, and for each word its row; for each row its
+    first word, one past its last, and its span in the joined text (numpy arrays)."""
 
-    def __init__(self, parts: list[str]) -> None:
-        self.parts = parts  # _SPLIT.split: separator, word, separator, ..., separator
-        self._bounds: tuple[list[int], list[int]] | None = None
+    hashes: Any
+    starts: Any
+    ends: Any
+    row: Any
+    row_lo: Any
+    row_hi: Any
+    row_start: Any
+    row_end: Any
+    prefix: Any = None    # uint64: sum of hash_t * B**t over the words before each word
+    inverse: Any = None   # uint64: B**-t
 
-    def get(self) -> tuple[list[int], list[int]]:
-        if self._bounds is None:
-            np = _np()
-            offsets = np.cumsum(np.fromiter(map(len, self.parts), dtype=np.int64,
-                                            count=len(self.parts))).tolist()
-            self._bounds = (offsets[0:-1:2], offsets[1::2])
-        return self._bounds
+    def signature(self, first: Any, last: Any) -> Any:
+        """:func:`word_signature` of words ``first..last`` (arrays of word indexes)."""
+        np = _np()
+        if self.prefix is None:
+            n = len(self.hashes)
+            powers = np.full(n + 1, _SIG_BASE, dtype=np.uint64)
+            powers[0] = 1
+            powers = np.cumprod(powers, dtype=np.uint64)  # wraps modulo 2**64, as intended
+            self.prefix = np.zeros(n + 1, dtype=np.uint64)
+            np.cumsum(self.hashes.astype(np.uint64) * powers[:n], out=self.prefix[1:])
+            inverse = np.full(n + 1, _SIG_INV, dtype=np.uint64)
+            inverse[0] = 1
+            self.inverse = np.cumprod(inverse, dtype=np.uint64)
+        span = (self.prefix[last + 1] - self.prefix[first]) * self.inverse[first]
+        return (span >> np.uint64(32)).astype(np.uint32)
+
+    @classmethod
+    def of(cls, lowered: str, row_start: Any, row_end: Any) -> _Words:
+        np = _np()
+        parts = _SPLIT.split(lowered)  # separator, word, separator, ..., separator
+        words = parts[1::2]
+        try:
+            hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), np.uint32, len(words))
+        except UnicodeEncodeError:  # a lone surrogate
+            hashes = np.fromiter(map(word_hash, words), np.uint32, len(words))
+        offsets = np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)))
+        starts, ends = offsets[0:-1:2], offsets[1::2]
+        return cls(hashes, starts, ends,
+                   row=np.searchsorted(row_start, starts, side="right") - 1,
+                   row_lo=np.searchsorted(starts, row_start), row_hi=np.searchsorted(starts, row_end),
+                   row_start=row_start, row_end=row_end)
 
 
 class HashedLeakScanner:
@@ -493,33 +580,47 @@ class HashedLeakScanner:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """``(start, end, entity type)`` of every original found in ``text``, sorted."""
-        if not self.size or not text:
-            return []
-        lowered = lower_like_scanner(text)
-        hits: list[tuple[int, int, str]] = []
+        return self.find_many([text])[0]
+
+    def find_many(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        """:meth:`find` of each text, in one vectorized pass over the texts joined by ``\\n``
+        (a hit never crosses from one text into the next)."""
+        hits: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        if not self.size or not any(texts):
+            return hits
+        np = _np()
+        lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+        row_end = np.cumsum(lengths + 1) - 1
+        row_start = row_end - lengths
+        text = "\n".join(texts)
+        lowered = "\n".join(map(lower_like_scanner, texts))
         for value, cased, etype in self._wordless:
             hay = text if cased else lowered
             at = hay.find(value)
             while at >= 0:
-                if _boundary_ok(hay, at, at + len(value)):
-                    hits.append((at, at + len(value), etype))
+                end = at + len(value)
+                r = int(np.searchsorted(row_start, at, side="right")) - 1
+                if end <= row_end[r] and _boundary_ok(hay, at, end):
+                    hits[r].append((at, end, etype))
                 at = hay.find(value, at + 1)
-        parts = _SPLIT.split(lowered)
-        words = parts[1::2]
-        if not words:
-            hits.sort()
-            return hits
-        try:
-            hashes = _np().array(list(map(zlib.crc32, map(str.encode, words))), dtype=_np().uint32)
-        except UnicodeEncodeError:  # a lone surrogate
-            hashes = _np().array([word_hash(w) for w in words], dtype=_np().uint32)
-        bounds = _Bounds(parts)
+        words = _Words.of(lowered, row_start, row_end)
+        found: list[tuple[int, int, str]] = []
         if len(self._lower):
-            hits += self._lower.find(lowered, hashes, bounds, self.types)
+            found += self._lower.find(lowered, words, self.types)
         if len(self._cased):
-            hits += self._cased.find(text, hashes, bounds, self.types)
-        hits.sort()
+            found += self._cased.find(text, words, self.types, signed=text.isascii())
+        for start, end, etype in found:
+            hits[int(np.searchsorted(row_start, start, side="right")) - 1].append((start, end, etype))
+        starts = row_start.tolist()
+        for r, row_hits in enumerate(hits):
+            if row_hits:
+                base = starts[r]
+                row_hits[:] = sorted((a - base, b - base, etype) for a, b, etype in row_hits)
         return hits
+
+    def scan_many(self, texts: list[str]) -> list[list[str]]:
+        """:meth:`scan` of each text (one vectorized pass)."""
+        return [[etype for _s, _e, etype in found] for found in self.find_many(texts)]
 
     def scan(self, text: str) -> list[str]:
         """Entity types of originals found in ``text`` (one entry per hit)."""
@@ -553,9 +654,8 @@ def _scan_chunk(scanner: Any, name: str, first: int, rows: list[bytes]
     residual: dict[tuple[str, int], list[str]] = {}
     from .pseudonymize.leak import json_scan_view
 
-    for offset, raw in enumerate(rows):
-        text = json_scan_view(raw.decode("utf-8", "replace"))  # "\\nJane": blank the escape
-        found = scanner.scan(text)
+    texts = [json_scan_view(raw.decode("utf-8", "replace")) for raw in rows]  # "\\nJane": blank it
+    for offset, (text, found) in enumerate(zip(texts, scanner.scan_many(texts), strict=True)):
         if found:
             hits.append({"file": name, "line": first + offset + 1, "types": sorted(set(found))})
         extra = scanner.residual(text)
