@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -249,6 +250,13 @@ def tool_overhead_for(model: ModelInfo) -> ToolOverhead:
     return _TOOL_OVERHEAD_4O if model.encoding == _O200K else _TOOL_OVERHEAD_LEGACY
 
 
+# Token counts of short strings are memoized per Counter: roles, system prompts and tool
+# schemas repeat across examples. FIFO-bounded: at most MEMO_ENTRIES strings of at most
+# MEMO_MAX_CHARS characters (~2.5 MB at worst; a memo hit skips a tiktoken call).
+MEMO_ENTRIES = 2048
+MEMO_MAX_CHARS = 1024
+
+
 class Counter:
     """Counts tokens of examples for one model."""
 
@@ -256,8 +264,20 @@ class Counter:
         self.model = model
         self.encoding = get_encoding(model.encoding)
         self.overhead = tool_overhead_for(model)
+        self._memo: OrderedDict[str, int] = OrderedDict()
 
     def text(self, s: str) -> int:
+        if len(s) > MEMO_MAX_CHARS:
+            return self._encoded_len(s)
+        memo = self._memo
+        n = memo.get(s)
+        if n is None:
+            n = memo[s] = self._encoded_len(s)
+            if len(memo) > MEMO_ENTRIES:
+                memo.popitem(last=False)  # O(1): the oldest entry
+        return n
+
+    def _encoded_len(self, s: str) -> int:
         # encode_ordinary treats special-token text as ordinary text: it never raises.
         return len(self.encoding.encode_ordinary(s))
 
