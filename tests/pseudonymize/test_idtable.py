@@ -13,8 +13,8 @@ IDS = st.integers(0, 2**64 - 1)
 
 @given(st.dictionaries(IDS, IDS, max_size=300), st.lists(IDS, max_size=50))
 def test_id_map_acts_as_a_dict_across_folds(pairs: dict[int, int], probes: list[int]) -> None:
-    old = idtable._MIN_FOLD
-    idtable._MIN_FOLD = 7  # fold often
+    old = idtable._FOLD
+    idtable._FOLD = 7  # fold often
     try:
         m = IdMap()
         for k, v in pairs.items():
@@ -26,13 +26,13 @@ def test_id_map_acts_as_a_dict_across_folds(pairs: dict[int, int], probes: list[
             assert (k in m) == (k in pairs)
         assert dict(m.items()) == pairs
     finally:
-        idtable._MIN_FOLD = old
+        idtable._FOLD = old
 
 
 @given(st.sets(IDS, max_size=300), st.lists(IDS, max_size=50))
 def test_id_set_acts_as_a_set_across_folds(members: set[int], probes: list[int]) -> None:
-    old = idtable._MIN_FOLD
-    idtable._MIN_FOLD = 5
+    old = idtable._FOLD
+    idtable._FOLD = 5
     try:
         s = IdSet()
         for k in members:
@@ -41,4 +41,4 @@ def test_id_set_acts_as_a_set_across_folds(members: set[int], probes: list[int])
         assert len(s) == len(members)
         assert all((k in s) == (k in members) for k in list(members) + probes)
     finally:
-        idtable._MIN_FOLD = old
+        idtable._FOLD = old
