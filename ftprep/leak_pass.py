@@ -42,6 +42,7 @@ from typing import Any
 from .io import BOM
 
 CHUNK_ROWS = 2000
+SCAN_CHARS = 1 << 20  # characters of rows scanned in one vectorized pass
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
 _SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, ..., separator
 _SCANNER: dict[str, Any] = {}  # per worker process only
@@ -619,8 +620,16 @@ class HashedLeakScanner:
         return hits
 
     def scan_many(self, texts: list[str]) -> list[list[str]]:
-        """:meth:`scan` of each text (one vectorized pass)."""
-        return [[etype for _s, _e, etype in found] for found in self.find_many(texts)]
+        """:meth:`scan` of each text, in vectorized passes over about 1M characters each (the
+        words of a pass are Python strings for a moment: ~10 bytes of them per character)."""
+        out: list[list[str]] = []
+        start = size = 0
+        for end, text in enumerate(texts, 1):
+            size += len(text)
+            if size >= SCAN_CHARS or end == len(texts):
+                out += [[etype for _s, _e, etype in found] for found in self.find_many(texts[start:end])]
+                start, size = end, 0
+        return out
 
     def scan(self, text: str) -> list[str]:
         """Entity types of originals found in ``text`` (one entry per hit)."""
