@@ -401,8 +401,9 @@ def _worker_main(conn: Any, ctx: RunContext, limits: ReadLimits) -> None:
     # while this process blocks sending a result (two full pipes would deadlock).
     inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
     threading.Thread(target=_read_pipe, args=(conn, inbox), daemon=True).start()
-    from .pipeline import BatchProcessor
+    from .pipeline import BatchProcessor, _trim_heap
 
+    finished = 0
     pz = ctx.pseudonymizer
     drain = _Drain(pz, worker=True, pairs=False) if pz is not None else None
     processor = BatchProcessor(ctx)
@@ -439,6 +440,9 @@ def _worker_main(conn: Any, ctx: RunContext, limits: ReadLimits) -> None:
                     pz.plan_done()
                 delta = drain.take() if drain is not None else None
                 conn.send(("done", seq, _strip(items), delta))
+                finished += 1
+                if finished % TRIM_EVERY_BATCHES == 0:
+                    _trim_heap()
         except BaseException as exc:  # noqa: BLE001 - the main process re-raises it
             conn.send(("error", seq, exc))
 
@@ -461,6 +465,7 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(1)
 
 
+TRIM_EVERY_BATCHES = 64  # a stream worker hands freed heap back to the OS this often
 _DIED = "a worker process died; rerun with --workers 1 to see why"
 
 

@@ -679,6 +679,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     inputs_meta: list[dict[str, Any]] = []
     # collector row of each output row, per split (8 bytes a row, not a Python int's 36)
     split_rows: dict[str, array[int]] = {s.value: array("q") for s in Split}
+    since_trim = 0
     try:
         with OutputSet(out, config.bom) as outputs:
             for path in files:
@@ -688,6 +689,10 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                     if vault is not None and ctx.pseudonymizer is not None:
                         vault.put_many(engine.drain_mapping())  # workers' entries too
                     lines += len(items)
+                    since_trim += len(items)
+                    if since_trim >= TRIM_EVERY_LINES:  # freed heap back to the OS, now and then
+                        since_trim = 0
+                        _trim_heap()
                     for item in items:
                         rec = item.record
                         assert rec.split is not None
@@ -878,6 +883,9 @@ def _split_stats(frame: Any, split: str, limit: int) -> dict[str, Any]:
     totals = frame["total_tokens"].to_numpy()[mask].tolist()
     trained = frame["trained_tokens"].to_numpy()[mask].tolist()
     return summarize(totals, trained, limit).to_dict()
+
+
+TRIM_EVERY_LINES = 1 << 15  # a long stream trims its heap this often (a few ms each time)
 
 
 def _trim_heap() -> None:

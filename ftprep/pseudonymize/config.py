@@ -87,7 +87,7 @@ class PseudonymizeConfig:
     #: originals shorter than this are not searched by the leak check (too many false hits)
     leak_min_length: int = 4
     #: bound of the per-process fake cache (entries)
-    cache_size: int = 100_000
+    cache_size: int = 25_000
     #: optional NER plug-in, "module:factory" (see ftprep.pseudonymize.ner)
     ner_plugin: str | None = None
 
