@@ -436,9 +436,10 @@ class _Part:
         high = (self.pairs >> np.uint64(32)).astype(np.uint32)
         first = np.ones(len(high), dtype=bool)
         first[1:] = high[1:] != high[:-1]
-        self.anchor_first = np.nonzero(first)[0]
+        index = np.int32 if len(high) < 1 << 31 else np.int64  # 4 bytes a distinct anchor
+        self.anchor_first = np.nonzero(first)[0].astype(index)
         self.anchors = high[self.anchor_first]
-        self.anchor_count = np.diff(np.append(self.anchor_first, len(high)))
+        self.anchor_count = np.diff(np.append(self.anchor_first, len(high))).astype(index)
         # signatures of the strings to report only: originals that are also fakes (common
         # name words, when the run's fakes and its data draw names from one pool) are many
         self.sigs = np.unique(sig if self.alive is None else sig[self.alive])
