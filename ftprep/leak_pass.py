@@ -33,7 +33,7 @@ import hashlib
 import multiprocessing as mp
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -660,17 +660,50 @@ def _chunks(files: Mapping[str, Path]) -> Iterator[tuple[str, int, list[bytes]]]
 
 def _scan_chunk(scanner: Any, name: str, first: int, rows: list[bytes]
                 ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+    return _scan_rows(scanner, name, range(first, first + len(rows)), rows)
+
+
+def _scan_rows(scanner: Any, name: str, indexes: Sequence[int], rows: list[bytes]
+               ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+    """Hits and residual detections of ``rows``, the 0-based rows ``indexes`` of ``name``."""
     hits: list[dict[str, Any]] = []
     residual: dict[tuple[str, int], list[str]] = {}
     from .pseudonymize.leak import json_scan_view
 
     texts = [json_scan_view(raw.decode("utf-8", "replace")) for raw in rows]  # "\\nJane": blank it
-    for offset, (text, found) in enumerate(zip(texts, scanner.scan_many(texts), strict=True)):
+    for row, text, found in zip(indexes, texts, scanner.scan_many(texts), strict=True):
         if found:
-            hits.append({"file": name, "line": first + offset + 1, "types": sorted(set(found))})
+            hits.append({"file": name, "line": row + 1, "types": sorted(set(found))})
         extra = scanner.residual(text)
         if extra:
-            residual[(name, first + offset)] = extra
+            residual[(name, row)] = extra
+    return hits, residual
+
+
+def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
+              rows: Mapping[str, Collection[int]]
+              ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+    """:func:`scan_outputs` over only the given 0-based ``rows`` of each file, in this
+    process: after a repair, only the rewritten rows can scan differently (the index is
+    the same), so only they are scanned again."""
+    scanner = index.scanner(config)
+    hits: list[dict[str, Any]] = []
+    residual: dict[tuple[str, int], list[str]] = {}
+    for name, path in files.items():
+        wanted = rows.get(name)
+        if not wanted:
+            continue
+        picked: list[int] = []
+        raws: list[bytes] = []
+        with open(path, "rb") as fh:
+            for i, raw in enumerate(fh):
+                if i in wanted:
+                    picked.append(i)
+                    raws.append(raw[len(BOM):] if i == 0 and raw.startswith(BOM) else raw)
+        for at in range(0, len(raws), CHUNK_ROWS):
+            h, r = _scan_rows(scanner, name, picked[at:at + CHUNK_ROWS], raws[at:at + CHUNK_ROWS])
+            hits.extend(h)
+            residual.update(r)
     return hits, residual
 
 

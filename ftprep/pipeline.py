@@ -831,7 +831,14 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
                 from .engine import ReportDelta
 
                 state.totals.add(ReportDelta.take(fix.report))
-            hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers)
+            # only rows with hits were rewritten, and only they can scan differently now
+            from .leak_pass import scan_rows
+            from .pseudonymize.repair import rows_with_hits
+
+            again = rows_with_hits(hits)
+            hits, fresh = scan_rows(files, state.leak, pz_config, again)
+            residual_rows = {k: v for k, v in residual_rows.items() if k[1] not in again.get(k[0], ())}
+            residual_rows.update(fresh)
     residual: Tally[str] = Tally()
     for (fname, index), types in residual_rows.items():
         residual.update(types)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftprep.io import dumps
-from ftprep.leak_pass import LeakIndex, encode, scan_outputs
+from ftprep.leak_pass import LeakIndex, encode, scan_outputs, scan_rows
 from ftprep.pseudonymize import LeakScanner, PseudonymizeConfig, Pseudonymizer
 
 KEY = b"0123456789abcdef0123456789abcdef-test-key"
@@ -132,3 +132,21 @@ def test_scan_outputs_names_rows_not_values(tmp_path: Path) -> None:
         assert hits == [{"file": "train.jsonl", "line": 2, "types": ["EMAIL"]}]
         assert "jane" not in repr(hits)
         assert residual == {("train.jsonl", 1): ["EMAIL"]}
+
+
+def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path) -> None:
+    """After a repair only the rewritten rows are scanned again: the same hits and residual
+    detections as a full scan gives for them."""
+    config = PseudonymizeConfig()
+    originals = {"EMAIL": {"jane.doe@contoso.com"}, "PERSON": {"Leigh Taylor"}}
+    out = tmp_path / "train.jsonl"
+    rows = ['{"a":"ok"}', '{"a":"mail jane.doe@contoso.com"}', '{"a":"Leigh Taylor"}',
+            '{"a":"ip 203.0.113.9 and x@y.example.org"}', '{"a":"Leigh Taylor and jane.doe@contoso.com"}']
+    out.write_bytes(("\ufeff" + "\n".join(rows) + "\n").encode("utf-8"))
+    index = _index(originals, {}, config)
+    hits, residual = scan_outputs({"train.jsonl": out}, index, config, 1)
+    wanted = {1, 3, 4}
+    some_hits, some_residual = scan_rows({"train.jsonl": out}, index, config, {"train.jsonl": wanted})
+    assert some_hits == [h for h in hits if h["line"] - 1 in wanted]
+    assert some_residual == {k: v for k, v in residual.items() if k[1] in wanted}
+    assert len(some_hits) == 2 and some_residual
