@@ -719,6 +719,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                 engine.close()
             if ctx.pseudonymizer is not None:
                 ctx.pseudonymizer.release_caches()
+                if isinstance(engine, (ProcessEngine, SerialEngine)):  # every fake is drawn
+                    ctx.pseudonymizer.release_run_state()
             _trim_heap()
             if checks_worker is not None:
                 checks_worker.start()
