@@ -300,6 +300,52 @@ _LOWER_COLUMNS = {"etype": "uint8", "anchor": "uint32", "shape": "uint32", "sig"
 _CASED_COLUMNS = {**_LOWER_COLUMNS, "alt": "uint32", "key": "uint64"}
 
 
+class _Spill:
+    """Leak deltas (their hash arrays only) in an unnamed temporary file, each encrypted
+    (ChaCha20-Poly1305) with a random key kept in memory: read back once, in order."""
+
+    def __init__(self, directory: Path) -> None:
+        import tempfile
+
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+        self._aead = ChaCha20Poly1305(ChaCha20Poly1305.generate_key())
+        self._fh: Any = tempfile.TemporaryFile(  # noqa: SIM115 - closed by drain() or close()
+            dir=directory, prefix=".ftprep-leak-")
+        self._count = 0
+
+    def put(self, delta: LeakDelta) -> None:
+        import pickle
+
+        arrays = {name: getattr(delta, name) for name in _SPILLED}
+        blob = pickle.dumps((delta.types, arrays), protocol=pickle.HIGHEST_PROTOCOL)
+        sealed = self._aead.encrypt(self._count.to_bytes(12, "big"), blob, None)
+        self._count += 1
+        self._fh.write(len(sealed).to_bytes(8, "big"))
+        self._fh.write(sealed)
+
+    def drain(self) -> Iterator[LeakDelta]:
+        """Every delta put, in order; the file is closed (and gone) afterwards."""
+        import pickle
+
+        self._fh.flush()
+        self._fh.seek(0)
+        try:
+            for number in range(self._count):
+                size = int.from_bytes(self._fh.read(8), "big")
+                blob = self._aead.decrypt(number.to_bytes(12, "big"), self._fh.read(size), None)
+                types, arrays = pickle.loads(blob)  # noqa: S301 - our own bytes, authenticated
+                yield LeakDelta(types=types, **arrays)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+_SPILLED = ("match", "key", "cased", "etype", "anchor", "alt", "shape", "sig", "fakes")
+
+
 class LeakIndex:
     """Accumulates :class:`LeakDelta` s; :meth:`scanner` builds the scanner for the pass.
 
@@ -313,6 +359,21 @@ class LeakIndex:
         self._cased = SortedTable(_CASED_COLUMNS)
         self._fakes = SortedTable()
         self._wordless: dict[tuple[bool, str], tuple[str, int]] = {}  # -> (etype, key)
+        self._spill: _Spill | None = None
+
+    def spill_to(self, directory: Path) -> None:
+        """Park the hashed tables on disk until they are needed (:meth:`scanner`): during a
+        long stream the main process then holds none of them (~145 MB for a 1 GB input).
+        The file is unnamed (deleted as it is created) and encrypted with a key that exists
+        only in this process's memory; strings never go to it."""
+        if self._spill is None:
+            self._spill = _Spill(directory)
+
+    def _unspill(self) -> None:
+        spill, self._spill = self._spill, None
+        if spill is not None:
+            for delta in spill.drain():
+                self._add_tables(delta)
 
     def add(self, delta: LeakDelta) -> None:
         for value, cased, code, key in delta.wordless:
@@ -322,6 +383,12 @@ class LeakIndex:
                 self._wordless[(cased, value)] = (etype, key)
         if delta.match is None:
             return
+        if self._spill is not None:
+            self._spill.put(delta)
+        else:
+            self._add_tables(delta)
+
+    def _add_tables(self, delta: LeakDelta) -> None:
         if len(delta.fakes):
             self._fakes.add(_np().unique(delta.fakes))
         if not len(delta.match):
@@ -349,6 +416,7 @@ class LeakIndex:
 
     def _flush(self) -> None:
         """Merge pending rows; for a string met under two types the first in name order wins."""
+        self._unspill()
         np = _np()
         rank = np.argsort(np.argsort(np.array(self.types or [""], dtype=object))).astype(np.uint8)
         for table in (self._lower, self._cased):
@@ -383,6 +451,9 @@ class LeakIndex:
         self._cased = SortedTable(_CASED_COLUMNS)
         self._fakes = SortedTable()
         self._wordless = {}
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     def scanner(self, config: Any) -> HashedLeakScanner:
         """The scanner over every original that is not also one of the run's fakes."""

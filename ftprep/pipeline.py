@@ -660,6 +660,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
         engine = ProcessEngine(ctx, limits, config.batch_size, workers)
     else:
         engine = SerialEngine(ctx, limits, config.batch_size)
+    if isinstance(engine, (ProcessEngine, SerialEngine)):
+        engine.state.leak.spill_to(out)  # the leak index waits on disk until the stream ends
     from .checks import ChecksWorker
 
     # great-expectations takes ~2 s to import: for a small input a helper process imports it

@@ -150,3 +150,29 @@ def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path) -> None:
     assert some_hits == [h for h in hits if h["line"] - 1 in wanted]
     assert some_residual == {k: v for k, v in residual.items() if k[1] in wanted}
     assert len(some_hits) == 2 and some_residual
+
+
+def test_a_spilled_index_scans_like_one_in_memory(
+        sample_run: tuple[Pseudonymizer, list[str]], tmp_path: Path) -> None:
+    """During the stream the hashed tables wait on disk (an unnamed, encrypted file); the
+    scanner built from them finds exactly what the in-memory index finds."""
+    pz, texts = sample_run
+    config = pz.config
+    plain = _index(pz._originals, pz._fakes, config, pieces=5)
+    spilled = LeakIndex()
+    spilled.spill_to(tmp_path)
+    for i in range(5):
+        part = {k: sorted(v)[i::5] for k, v in pz._originals.items()}
+        spilled.add(encode(part, pz._fakes if i == 4 else {}, config.leak_min_length,
+                           config.secret_marker))
+    assert list(tmp_path.iterdir()) == []  # nothing named on disk, ever
+    assert spilled._spill is not None and spilled._spill._count == 5
+    a, b = plain.scanner(config), spilled.scanner(config)
+    assert spilled._spill is None  # read back once, then gone
+    assert len(spilled) == len(plain) and spilled.nbytes() == plain.nbytes()
+    assert [b.find(t) for t in texts] == [a.find(t) for t in texts]
+    released = LeakIndex()
+    released.spill_to(tmp_path)
+    released.add(encode({"EMAIL": {"jane.doe@contoso.com"}}, {}, 4, "[REDACTED]"))
+    released.release()  # a run that stops early closes the file
+    assert len(released) == 0
