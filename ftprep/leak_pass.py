@@ -360,6 +360,7 @@ class LeakIndex:
         self._fakes = SortedTable()
         self._wordless: dict[tuple[bool, str], tuple[str, int]] = {}  # -> (etype, key)
         self._spill: _Spill | None = None
+        self._parts: tuple[_Part, _Part] | None = None  # built by the first scanner()
 
     def spill_to(self, directory: Path) -> None:
         """Park the hashed tables on disk until they are needed (:meth:`scanner`): during a
@@ -383,6 +384,8 @@ class LeakIndex:
                 self._wordless[(cased, value)] = (etype, key)
         if delta.match is None:
             return
+        if self._parts is not None:
+            raise RuntimeError("LeakIndex.add after scanner(): the index is frozen")
         if self._spill is not None:
             self._spill.put(delta)
         else:
@@ -451,31 +454,46 @@ class LeakIndex:
         self._cased = SortedTable(_CASED_COLUMNS)
         self._fakes = SortedTable()
         self._wordless = {}
+        self._parts = None
         if self._spill is not None:
             self._spill.close()
             self._spill = None
 
     def scanner(self, config: Any) -> HashedLeakScanner:
-        """The scanner over every original that is not also one of the run's fakes."""
+        """The scanner over every original that is not also one of the run's fakes.
+
+        The first call builds the search tables and drops the columns only they needed (a
+        third of the index), so the index takes no more values afterwards; later calls (the
+        rescan after a repair) reuse them."""
+        if self._parts is None:
+            self._parts = self._build_parts()
+        fakes = self._fakes.keys
+        wordless = [(value, c, etype) for (c, value), (etype, key) in sorted(self._wordless.items())
+                    if not _contains(fakes, key)]
+        lower, cased = self._parts
+        return HashedLeakScanner(list(self.types), lower, cased, HashSet(fakes), config, wordless)
+
+    def _build_parts(self) -> tuple[_Part, _Part]:
         np = _np()
         self._flush()
-        fakes = self._fakes.keys
         lower, cased = self._lower, self._cased
         # originals that are also fakes are not reported: their (few) hashes, sorted
         dead_lower = lower.keys[self._fakes.member(lower.keys)]
         dead_cased = np.unique(cased.keys[self._fakes.member(cased.cols["key"])])
         anchor, alt = cased.cols["anchor"], cased.cols["alt"]
-        parts = [
+        parts = (
             _Part(lower.keys, lower.cols["etype"], dead_lower, [lower.cols["anchor"]],
                   lower.cols["shape"], lower.cols["sig"]),
             # a name's second anchor where lower-casing character by character differs
             _Part(cased.keys, cased.cols["etype"], dead_cased, [anchor, alt], cased.cols["shape"],
-                  cased.cols["sig"],
-                  extra=np.nonzero(alt != anchor)[0]),
-        ]
-        wordless = [(value, c, etype) for (c, value), (etype, key) in sorted(self._wordless.items())
-                    if not _contains(fakes, key)]
-        return HashedLeakScanner(list(self.types), parts[0], parts[1], HashSet(fakes), config, wordless)
+                  cased.cols["sig"], extra=np.nonzero(alt != anchor)[0]),
+        )
+        del anchor, alt
+        for table in (lower, cased):  # only the keys and types are searched from now on
+            for column in [c for c in table.cols if c != "etype"]:
+                del table.cols[column]
+                del table.dtypes[column]
+        return parts
 
 
 class _Part:
@@ -492,7 +510,10 @@ class _Part:
         np = _np()
         self.match, self.etype, self.dead = match, etype, dead
         # which rows of ``match`` to report, looked up by position (not ``np.isin`` per row)
-        self.alive = None if not len(dead) else ~np.isin(match, dead)
+        self.alive = None
+        if len(dead):  # ``dead`` is a sorted subset of ``match``
+            self.alive = np.ones(len(match), dtype=bool)
+            self.alive[match.searchsorted(dead)] = False
         packed = []
         for anchor, rows in ((anchors[0], None), *((a, extra) for a in anchors[1:])):
             pairs = anchor.astype(np.uint64) if rows is None else anchor[rows].astype(np.uint64)
