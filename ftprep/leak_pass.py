@@ -792,11 +792,19 @@ def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
                 if i in wanted:
                     picked.append(i)
                     raws.append(raw[len(BOM):] if i == 0 and raw.startswith(BOM) else raw)
-        for at in range(0, len(raws), CHUNK_ROWS):
-            h, r = _scan_rows(scanner, name, picked[at:at + CHUNK_ROWS], raws[at:at + CHUNK_ROWS])
-            hits.extend(h)
-            residual.update(r)
+                    if len(raws) == CHUNK_ROWS:  # streamed: a chunk at a time in memory
+                        _scan_into(scanner, name, picked, raws, hits, residual)
+                        picked, raws = [], []
+        if raws:
+            _scan_into(scanner, name, picked, raws, hits, residual)
     return hits, residual
+
+
+def _scan_into(scanner: Any, name: str, indexes: list[int], rows: list[bytes],
+               hits: list[dict[str, Any]], residual: dict[tuple[str, int], list[str]]) -> None:
+    h, r = _scan_rows(scanner, name, indexes, rows)
+    hits.extend(h)
+    residual.update(r)
 
 
 def _init(scanner: Any) -> None:

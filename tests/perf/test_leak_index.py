@@ -134,7 +134,9 @@ def test_scan_outputs_names_rows_not_values(tmp_path: Path) -> None:
         assert residual == {("train.jsonl", 1): ["EMAIL"]}
 
 
-def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [1, 2, 2000])
+def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path, chunk: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """After a repair only the rewritten rows are scanned again: the same hits and residual
     detections as a full scan gives for them."""
     config = PseudonymizeConfig()
@@ -146,6 +148,7 @@ def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path) -> None:
     index = _index(originals, {}, config)
     hits, residual = scan_outputs({"train.jsonl": out}, index, config, 1)
     wanted = {1, 3, 4}
+    monkeypatch.setattr("ftprep.leak_pass.CHUNK_ROWS", chunk)  # rows are read a chunk at a time
     some_hits, some_residual = scan_rows({"train.jsonl": out}, index, config, {"train.jsonl": wanted})
     assert some_hits == [h for h in hits if h["line"] - 1 in wanted]
     assert some_residual == {k: v for k, v in residual.items() if k[1] in wanted}
