@@ -818,36 +818,41 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     pz_config = ctx.pseudonymizer.config
     hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers)
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
-    repaired = 0
-    if hits:  # a name stated with context in one record survives bare in another: repair, rescan
+    repaired: set[tuple[str, int]] = set()
+    rounds = 0
+    # a name stated with context in one record survives bare in another: repair, rescan (a
+    # repair can leave an original behind, e.g. where two names overlap: up to 3 rounds)
+    while hits and rounds < REPAIR_ROUNDS:
+        rounds += 1
         from .pseudonymize.repair import repair_outputs
 
         fix = repair_outputs(files, hits, ctx.pseudonymizer, state.leak.scanner(pz_config))
-        repaired = fix.total
         for (fname, index), counts in fix.counts.items():  # the rows' entity counts
             row = split_rows[by_file[fname]][index]
             for etype, n in counts.items():
                 for column in (f"pii_{etype}", "pii_total"):
                     if column in collector.ints:
                         collector.ints[column][row] += n
-        if repaired:
-            if getattr(state, "totals", None) is not None:  # the manifest's entity counts
-                from .engine import ReportDelta
+        if not fix.total:
+            break
+        repaired.update(fix.counts)
+        if getattr(state, "totals", None) is not None:  # the manifest's entity counts
+            from .engine import ReportDelta
 
-                state.totals.add(ReportDelta.take(fix.report))
-            # only rows with hits were rewritten, and only they can scan differently now
-            from .leak_pass import scan_rows
-            from .pseudonymize.repair import rows_with_hits
+            state.totals.add(ReportDelta.take(fix.report))
+        # only rows with hits were rewritten, and only they can scan differently now
+        from .leak_pass import scan_rows
+        from .pseudonymize.repair import rows_with_hits
 
-            again = rows_with_hits(hits)
-            hits, fresh = scan_rows(files, state.leak, pz_config, again)
-            residual_rows = {k: v for k, v in residual_rows.items() if k[1] not in again.get(k[0], ())}
-            residual_rows.update(fresh)
+        again = rows_with_hits(hits)
+        hits, fresh = scan_rows(files, state.leak, pz_config, again)
+        residual_rows = {k: v for k, v in residual_rows.items() if k[1] not in again.get(k[0], ())}
+        residual_rows.update(fresh)
     residual: Tally[str] = Tally()
     for (fname, index), types in residual_rows.items():
         residual.update(types)
         collector.set_residual(split_rows[by_file[fname]][index], len(types))
-    return {"ran": True, "passed": not hits, "hits": hits, "repaired_rows": repaired,
+    return {"ran": True, "passed": not hits, "hits": hits, "repaired_rows": len(repaired),
             "residual": dict(sorted(residual.items()))}
 
 
@@ -896,6 +901,7 @@ def _split_stats(frame: Any, split: str, limit: int) -> dict[str, Any]:
     return summarize(totals, trained, limit).to_dict()
 
 
+REPAIR_ROUNDS = 3  # repair-and-rescan rounds before a surviving original fails the run
 TRIM_EVERY_LINES = 1 << 15  # a long stream trims its heap this often (a few ms each time)
 
 

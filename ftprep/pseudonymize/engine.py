@@ -156,6 +156,9 @@ class _BoundedCache(OrderedDict):  # type: ignore[type-arg]
         self[key] = value
 
 
+REPAIR_STRICT_DRAWS = 64  # a repair's first draws avoid fakes that contain an original at all
+
+
 class _Prefound:
     """A scanner's ``find`` answered from one ``find_many`` call over every string of a
     value (a repaired row), where the scanner has it: one vectorized pass instead of one
@@ -919,7 +922,7 @@ class Pseudonymizer:
             if owner == oid:
                 break
             if owner is None and fnorm != norm and fid not in seen and (
-                    self._avoid is None or not self._is_original(fake)):
+                    self._avoid is None or not self._is_original(fake, counter < REPAIR_STRICT_DRAWS)):
                 owners.set(fid, oid)
                 if self._pair_log is not None:
                     self._pair_log.append((fid, oid))
@@ -933,10 +936,15 @@ class Pseudonymizer:
         self._cache.put((ns, norm), (fake, oid))
         return fake, oid
 
-    def _is_original(self, fake: str) -> bool:
+    def _is_original(self, fake: str, strict: bool = False) -> bool:
         """During a repair: whether ``fake`` is, as a whole, an original the run's leak scanner
-        knows (a fresh pseudonymizer has not seen the run's originals; it must not emit one)."""
-        return any(a == 0 and b == len(fake) for a, b, _t in self._avoid.find(fake))
+        knows (a fresh pseudonymizer has not seen the run's originals; it must not emit one).
+        ``strict``: whether it holds one anywhere, e.g. a fake "Ann Kim" when "Kim" is a
+        customer's surname: the rescan would find it, so the first draws avoid that too."""
+        hits = self._avoid.find(fake)
+        if strict:
+            return bool(hits)
+        return any(a == 0 and b == len(fake) for a, b, _t in hits)
 
     # -- handlers ---------------------------------------------------------------------------------
     def _guid(self, value: str, span: Span) -> tuple[str, int]:
