@@ -122,3 +122,16 @@ def test_repair_never_writes_a_fake_that_is_an_original_of_the_run() -> None:
     fixed = Pseudonymizer(KEY).repair_text("Leigh wrote", scanner, {"PERSON"}).value
     assert scanner.scan(fixed) == [] and fixed.split()[0] not in ("Leigh", fake_first)
     assert fixed.split()[0][0] == "L"  # still a first name with the same initial
+
+
+def test_a_repair_fake_holds_no_original_even_as_a_part() -> None:
+    """A full-name fake whose surname is some customer's surname would make the rescan
+    find an original again: the repair's first draws avoid any fake holding one."""
+    from ftprep.pseudonymize import LeakScanner
+
+    usual = Pseudonymizer(KEY).repair_text("from Leigh Taylor", LeakScanner({"PERSON": ["Leigh Taylor"]})).value
+    fake_last = usual.split()[-1]
+    assert len(fake_last) >= 4  # long enough for the leak check to search it
+    scanner = LeakScanner({"PERSON": ["Leigh Taylor", fake_last]})
+    fixed = Pseudonymizer(KEY).repair_text("from Leigh Taylor", scanner, {"PERSON"}).value
+    assert scanner.scan(fixed) == [] and fake_last not in fixed
