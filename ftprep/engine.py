@@ -401,7 +401,7 @@ def _worker_main(conn: Any, ctx: RunContext, limits: ReadLimits) -> None:
     # while this process blocks sending a result (two full pipes would deadlock).
     inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
     threading.Thread(target=_read_pipe, args=(conn, inbox), daemon=True).start()
-    from .pipeline import BatchProcessor, _trim_heap
+    from .pipeline import BatchProcessor, trim_heap
 
     finished = 0
     pz = ctx.pseudonymizer
@@ -442,7 +442,7 @@ def _worker_main(conn: Any, ctx: RunContext, limits: ReadLimits) -> None:
                 conn.send(("done", seq, _strip(items), delta))
                 finished += 1
                 if finished % TRIM_EVERY_BATCHES == 0:
-                    _trim_heap()
+                    trim_heap()
         except BaseException as exc:  # noqa: BLE001 - the main process re-raises it
             conn.send(("error", seq, exc))
 

@@ -8,19 +8,20 @@ rows and entity types — never a value.
 Memory stays small with the number of originals: they are never kept as strings.
 An Aho-Corasick automaton costs about 1.8 KB per original (8 GB for the 4.5 million
 searched strings of a 1 GB log), so the index keeps 64-bit hashes in sorted tables
-instead (about 17 bytes per identifier, 29 per name variant, 8 per fake):
+instead (about 21 bytes per identifier, 33 per name variant, 8 per fake):
 
 * ``full``: the BLAKE2b-64 hash of each lower-cased original, with its entity type;
 * ``anchors``: for each original, the CRC-32 of its longest word (a maximal run of
   letters and digits, as ``str.isalnum`` has it) and its *shape*: the number of words,
   which word is the anchor, and how many non-word characters come before the first
-  word and after the last.
+  word and after the last;
+* ``sig``: a 32-bit signature of its words (:func:`word_signature`).
 
 An original found on word boundaries in a row (the automaton's rule) starts and ends
 at word boundaries of that row, so its words are consecutive words of the row. The
 scan hashes every word of the row, looks the hashes up among the anchors, and for
-each hit rebuilds the candidate substring from the shape and looks its full hash up:
-the same matches the automaton finds (the rare original with no letter or digit at all
+each hit rebuilds the candidate span from the shape; a candidate whose word signature is
+known has its full hash looked up: the same matches the automaton finds (the rare original with no letter or digit at all
 is kept as a string and searched for directly). Workers hash their originals before
 sending them (:func:`encode`), so the main process only merges sorted arrays.
 """
@@ -350,7 +351,7 @@ class LeakIndex:
     """Accumulates :class:`LeakDelta` s; :meth:`scanner` builds the scanner for the pass.
 
     Two sorted tables keyed by the searched string's hash (identifiers, lower-cased; names,
-    case-sensitive) and one of fake hashes: about 17 bytes per identifier, 29 per name
+    case-sensitive) and one of fake hashes: about 21 bytes per identifier, 33 per name
     variant and 8 per fake."""
 
     def __init__(self) -> None:

@@ -694,7 +694,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                     since_trim += len(items)
                     if since_trim >= TRIM_EVERY_LINES:  # freed heap back to the OS, now and then
                         since_trim = 0
-                        _trim_heap()
+                        trim_heap()
                     for item in items:
                         rec = item.record
                         assert rec.split is not None
@@ -723,7 +723,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                 ctx.pseudonymizer.release_caches()
                 if isinstance(engine, (ProcessEngine, SerialEngine)):  # every fake is drawn
                     ctx.pseudonymizer.release_run_state()
-            _trim_heap()
+            trim_heap()
             if checks_worker is not None:
                 checks_worker.start()
             leak = _leak_check(ctx, state, outputs, collector, split_rows, workers)
@@ -812,7 +812,8 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     """Scan every written row for every original value detected; count residual detections."""
     if ctx.pseudonymizer is None:
         return {"ran": False, "passed": True, "hits": [], "residual": {}}
-    from .leak_pass import scan_outputs
+    from .leak_pass import scan_outputs, scan_rows
+    from .pseudonymize.repair import repair_outputs, rows_with_hits
 
     files = {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()}
     pz_config = ctx.pseudonymizer.config
@@ -824,8 +825,6 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     # repair can leave an original behind, e.g. where two names overlap: up to 3 rounds)
     while hits and rounds < REPAIR_ROUNDS:
         rounds += 1
-        from .pseudonymize.repair import repair_outputs
-
         fix = repair_outputs(files, hits, ctx.pseudonymizer, state.leak.scanner(pz_config))
         for (fname, index), counts in fix.counts.items():  # the rows' entity counts
             row = split_rows[by_file[fname]][index]
@@ -841,9 +840,6 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
 
             state.totals.add(ReportDelta.take(fix.report))
         # only rows with hits were rewritten, and only they can scan differently now
-        from .leak_pass import scan_rows
-        from .pseudonymize.repair import rows_with_hits
-
         again = rows_with_hits(hits)
         hits, fresh = scan_rows(files, state.leak, pz_config, again)
         residual_rows = {k: v for k, v in residual_rows.items() if k[1] not in again.get(k[0], ())}
@@ -905,7 +901,7 @@ REPAIR_ROUNDS = 3  # repair-and-rescan rounds before a surviving original fails 
 TRIM_EVERY_LINES = 1 << 15  # a long stream trims its heap this often (a few ms each time)
 
 
-def _trim_heap() -> None:
+def trim_heap() -> None:
     """Collect garbage and hand freed heap pages back to the OS (glibc keeps them)."""
     import gc
 

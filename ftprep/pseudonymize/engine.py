@@ -168,25 +168,12 @@ class _Prefound:
         self.scanner = scanner
         self.hits: dict[str, list[tuple[int, int, str]]] = {}
         if hasattr(scanner, "find_many"):
-            strings = list(dict.fromkeys(_strings_in(value)))
+            strings = list(dict.fromkeys(iter_strings(value)))
             self.hits = dict(zip(strings, scanner.find_many(strings), strict=True))
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         hits = self.hits.get(text)
         return hits if hits is not None else self.scanner.find(text)  # type: ignore[no-any-return]
-
-
-def _strings_in(value: Any) -> Iterable[str]:
-    """The strings a repair visits in ``value``: itself, or dict values and list items."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str):
-            yield v
-        elif isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
 
 
 class Pseudonymizer:
