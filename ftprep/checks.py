@@ -761,6 +761,22 @@ def _serve() -> int:
 _GX_UNUSED_BACKENDS = ("pyspark",)
 
 
+def import_gx_in_background() -> threading.Thread:
+    """Start importing great-expectations (~3 s of CPU) in a daemon thread and return it.
+
+    For a caller whose main thread is about to wait on worker processes: the import then
+    costs no wall-clock time. An import error is left for :func:`run_checks` to raise.
+    Join the thread before forking (a fork copies a half-done import's locks)."""
+
+    def _load() -> None:
+        with contextlib.suppress(Exception):
+            _import_gx()
+
+    thread = threading.Thread(target=_load, name="ftprep-gx-import", daemon=True)
+    thread.start()
+    return thread
+
+
 def _import_gx() -> Any:
     import sys
     import warnings

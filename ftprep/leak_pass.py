@@ -34,7 +34,7 @@ import hashlib
 import multiprocessing as mp
 import re
 import zlib
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -43,6 +43,7 @@ from typing import Any
 from .io import BOM
 
 CHUNK_ROWS = 2000
+RESCAN_ROWS = 128  # rows per worker task when repaired rows are scanned again
 SCAN_CHARS = 1 << 20  # characters of rows scanned in one vectorized pass
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
 _SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, ..., separator
@@ -773,15 +774,9 @@ def _scan_rows(scanner: Any, name: str, indexes: Sequence[int], rows: list[bytes
     return hits, residual
 
 
-def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
-              rows: Mapping[str, Collection[int]]
-              ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
-    """:func:`scan_outputs` over only the given 0-based ``rows`` of each file, in this
-    process: after a repair, only the rewritten rows can scan differently (the index is
-    the same), so only they are scanned again."""
-    scanner = index.scanner(config)
-    hits: list[dict[str, Any]] = []
-    residual: dict[tuple[str, int], list[str]] = {}
+def _picked(files: Mapping[str, Path], rows: Mapping[str, Collection[int]], size: int
+            ) -> Iterator[tuple[str, list[int], list[bytes]]]:
+    """The given 0-based ``rows`` of each file, read in order, ``size`` rows at a time."""
     for name, path in files.items():
         wanted = rows.get(name)
         if not wanted:
@@ -793,19 +788,34 @@ def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
                 if i in wanted:
                     picked.append(i)
                     raws.append(raw[len(BOM):] if i == 0 and raw.startswith(BOM) else raw)
-                    if len(raws) == CHUNK_ROWS:  # streamed: a chunk at a time in memory
-                        _scan_into(scanner, name, picked, raws, hits, residual)
+                    if len(raws) == size:  # streamed: a chunk at a time in memory
+                        yield name, picked, raws
                         picked, raws = [], []
         if raws:
-            _scan_into(scanner, name, picked, raws, hits, residual)
+            yield name, picked, raws
+
+
+def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
+              rows: Mapping[str, Collection[int]], workers: int = 1
+              ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+    """:func:`scan_outputs` over only the given 0-based ``rows`` of each file: after a
+    repair, only the rewritten rows can scan differently (the index is the same), so only
+    they are scanned again. With ``workers`` > 1 and more than one chunk of rows, worker
+    processes share the rows (results in file and row order, as in one process)."""
+    scanner = index.scanner(config)
+    hits: list[dict[str, Any]] = []
+    residual: dict[tuple[str, int], list[str]] = {}
+    total = sum(len(r) for r in rows.values())
+    if workers > 1 and total > RESCAN_ROWS:
+        results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]] = \
+            _pooled(scanner, workers, _work_rows, _picked(files, rows, RESCAN_ROWS))
+    else:
+        results = (_scan_rows(scanner, name, picked, raws)
+                   for name, picked, raws in _picked(files, rows, CHUNK_ROWS))
+    for h, r in results:
+        hits.extend(h)
+        residual.update(r)
     return hits, residual
-
-
-def _scan_into(scanner: Any, name: str, indexes: list[int], rows: list[bytes],
-               hits: list[dict[str, Any]], residual: dict[tuple[str, int], list[str]]) -> None:
-    h, r = _scan_rows(scanner, name, indexes, rows)
-    hits.extend(h)
-    residual.update(r)
 
 
 def _init(scanner: Any) -> None:
@@ -818,6 +828,25 @@ def _init(scanner: Any) -> None:
 def _work(name: str, first: int, rows: list[bytes]
           ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
     return _scan_chunk(_SCANNER["s"], name, first, rows)
+
+
+def _work_rows(name: str, indexes: list[int], rows: list[bytes]
+               ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+    return _scan_rows(_SCANNER["s"], name, indexes, rows)
+
+
+def _pooled(scanner: Any, workers: int, func: Any, tasks: Iterator[tuple[Any, ...]],
+            started: Callable[[], None] | None = None) -> Iterator[Any]:
+    """``func`` over ``tasks`` in ``workers`` processes that hold ``scanner``; results in
+    task order. ``started`` is called once the workers are running (forked)."""
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    from .engine import ordered_map
+
+    with frozen_heap(method == "fork"), mp.get_context(method).Pool(
+            workers, _init, (scanner,)) as pool:
+        if started is not None:
+            started()
+        yield from ordered_map(pool, func, tasks, workers * 3)
 
 
 @contextlib.contextmanager
@@ -836,25 +865,22 @@ def frozen_heap(fork: bool) -> Iterator[None]:
         gc.unfreeze()
 
 
-def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, workers: int
+def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, workers: int,
+                 started: Callable[[], None] | None = None
                  ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
     """Return (hits, residual): hits name file, 1-based line and types; residual maps
-    (file, 0-based row) to the entity types found there."""
+    (file, 0-based row) to the entity types found there. With ``workers`` > 1,
+    ``started`` is called once the worker processes run (the main process then mostly
+    waits: work that needs no fork can overlap the scan)."""
     scanner = index.scanner(config)
     hits: list[dict[str, Any]] = []
     residual: dict[tuple[str, int], list[str]] = {}
     if workers > 1:
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        from .engine import ordered_map
-
-        with frozen_heap(method == "fork"), mp.get_context(method).Pool(
-                workers, _init, (scanner,)) as pool:
-            for h, r in ordered_map(pool, _work, _chunks(files), workers * 3):
-                hits.extend(h)
-                residual.update(r)
+        results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]] = \
+            _pooled(scanner, workers, _work, _chunks(files), started)
     else:
-        for name, first, rows in _chunks(files):
-            h, r = _scan_chunk(scanner, name, first, rows)
-            hits.extend(h)
-            residual.update(r)
+        results = (_scan_chunk(scanner, name, first, rows) for name, first, rows in _chunks(files))
+    for h, r in results:
+        hits.extend(h)
+        residual.update(r)
     return hits, residual

@@ -22,6 +22,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from array import array
 from collections import Counter as Tally
@@ -671,6 +672,10 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     in_process = "great_expectations" in sys.modules or \
         _input_bytes(files) > CHECKS_HELPER_MAX_BYTES
     checks_worker = None if in_process else ChecksWorker(start=False)
+    # ... but with worker processes scanning the outputs, the main process mostly waits:
+    # a thread imports great-expectations meanwhile
+    gx_import = _BackgroundImport() if in_process and workers > 1 and \
+        "great_expectations" not in sys.modules else None
     vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
@@ -726,7 +731,9 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
             trim_heap()
             if checks_worker is not None:
                 checks_worker.start()
-            leak = _leak_check(ctx, state, outputs, collector, split_rows, workers)
+            leak = _leak_check(ctx, state, outputs, collector, split_rows, workers, gx_import)
+            if gx_import is not None:
+                gx_import.join()
             state.leak.release()  # the hashed originals: not needed past the check
             if not leak["passed"] and config.fail_on_leak:
                 hits = leak["hits"]
@@ -807,9 +814,31 @@ def _entity_types(ctx: RunContext) -> tuple[str, ...]:
     return tuple(getattr(pseudonymize, "ENTITY_TYPES", ()))
 
 
+class _BackgroundImport:
+    """great-expectations imported by a thread of this process (see :func:`_run_once`)."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from .checks import import_gx_in_background
+
+        if self.thread is None:
+            self.thread = import_gx_in_background()
+
+    def join(self) -> None:
+        """Wait for the import: before a fork, and before the checks."""
+        if self.thread is not None:
+            self.thread.join()
+
+
 def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: StatsCollector,
-                split_rows: Mapping[str, Sequence[int]], workers: int) -> dict[str, Any]:
-    """Scan every written row for every original value detected; count residual detections."""
+                split_rows: Mapping[str, Sequence[int]], workers: int,
+                gx_import: _BackgroundImport | None = None) -> dict[str, Any]:
+    """Scan every written row for every original value detected; count residual detections.
+
+    ``gx_import`` starts once the scan's worker processes run (nothing forks after it
+    until it is joined)."""
     if ctx.pseudonymizer is None:
         return {"ran": False, "passed": True, "hits": [], "residual": {}}
     from .leak_pass import scan_outputs, scan_rows
@@ -817,7 +846,8 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
 
     files = {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()}
     pz_config = ctx.pseudonymizer.config
-    hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers)
+    hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers,
+                                       gx_import.start if gx_import is not None else None)
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
     repaired: set[tuple[str, int]] = set()
     rounds = 0
@@ -841,7 +871,9 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
             state.totals.add(ReportDelta.take(fix.report))
         # only rows with hits were rewritten, and only they can scan differently now
         again = rows_with_hits(hits)
-        hits, fresh = scan_rows(files, state.leak, pz_config, again)
+        if gx_import is not None:
+            gx_import.join()  # the rescan may fork workers
+        hits, fresh = scan_rows(files, state.leak, pz_config, again, workers)
         residual_rows = {k: v for k, v in residual_rows.items() if k[1] not in again.get(k[0], ())}
         residual_rows.update(fresh)
     residual: Tally[str] = Tally()

@@ -134,11 +134,12 @@ def test_scan_outputs_names_rows_not_values(tmp_path: Path) -> None:
         assert residual == {("train.jsonl", 1): ["EMAIL"]}
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 2000])
-def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path, chunk: int,
+@pytest.mark.parametrize(("chunk", "workers"), [(1, 1), (2, 1), (2000, 1), (1, 2), (2, 2)])
+def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path, chunk: int, workers: int,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """After a repair only the rewritten rows are scanned again: the same hits and residual
-    detections as a full scan gives for them."""
+    detections as a full scan gives for them, in row order (shared by worker processes
+    too, a chunk of rows per task)."""
     config = PseudonymizeConfig()
     originals = {"EMAIL": {"jane.doe@contoso.com"}, "PERSON": {"Leigh Taylor"}}
     out = tmp_path / "train.jsonl"
@@ -149,7 +150,9 @@ def test_scan_rows_equals_the_full_scan_on_those_rows(tmp_path: Path, chunk: int
     hits, residual = scan_outputs({"train.jsonl": out}, index, config, 1)
     wanted = {1, 3, 4}
     monkeypatch.setattr("ftprep.leak_pass.CHUNK_ROWS", chunk)  # rows are read a chunk at a time
-    some_hits, some_residual = scan_rows({"train.jsonl": out}, index, config, {"train.jsonl": wanted})
+    monkeypatch.setattr("ftprep.leak_pass.RESCAN_ROWS", chunk)  # ... and sent to workers so
+    some_hits, some_residual = scan_rows({"train.jsonl": out}, index, config, {"train.jsonl": wanted},
+                                         workers)
     assert some_hits == [h for h in hits if h["line"] - 1 in wanted]
     assert some_residual == {k: v for k, v in residual.items() if k[1] in wanted}
     assert len(some_hits) == 2 and some_residual

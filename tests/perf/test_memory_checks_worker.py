@@ -84,3 +84,45 @@ def test_a_user_suite_still_sees_every_column(tmp_path: Path) -> None:
     report = run_checks(frame, example_token_limit=LIMIT, suite_path=suite)
     mine = [r for r in report.results if r.name == "no_emails"]
     assert len(mine) == 1 and not mine[0].success
+
+
+_BACKGROUND_RUN = """
+import sys, threading
+from pathlib import Path
+import ftprep.checks as checks
+import ftprep.pipeline as pipeline
+from ftprep.config import PrepareConfig
+pipeline.CHECKS_HELPER_MAX_BYTES = 0  # a 'large' input: the checks run in this process
+started = []
+real = checks.import_gx_in_background
+def spy():
+    started.append(sorted(sys.modules).count("great_expectations"))
+    return real()
+checks.import_gx_in_background = spy
+inputs = [Path(p) for p in sys.argv[2:]]
+pipeline.prepare(inputs, Path(sys.argv[1]), PrepareConfig(workers=2, batch_size=50, fail_on_leak=False),
+                 b"0123456789abcdef0123456789abcdef-test-key")
+assert started == [0], started  # started once, before anything had imported GX
+assert not [t for t in threading.enumerate() if t.name == "ftprep-gx-import"]
+"""
+
+
+def test_gx_imported_in_background_while_workers_scan(tmp_path: Path) -> None:
+    """A large input with workers: great-expectations is imported by a thread while the leak
+    scan's worker processes run; the outputs and manifest are the single-worker run's."""
+    import subprocess
+    import sys
+
+    from helpers import SAMPLE
+
+    from ftprep.config import PrepareConfig
+    from ftprep.pipeline import prepare
+
+    inputs = [str(SAMPLE / "support_chat.jsonl"), str(SAMPLE / "broken.jsonl")]
+    subprocess.run([sys.executable, "-c", _BACKGROUND_RUN, str(tmp_path / "w2"), *inputs], check=True)
+    prepare([Path(p) for p in inputs], tmp_path / "w1",
+            PrepareConfig(workers=1, batch_size=50, fail_on_leak=False),
+            b"0123456789abcdef0123456789abcdef-test-key")
+    for name in ("train.jsonl", "validation.jsonl", "rejected.jsonl", "manifest.json"):
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
+    assert json.loads((tmp_path / "w2" / "manifest.json").read_text())["checks"]["results"]
