@@ -803,8 +803,6 @@ def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
     they are scanned again. With ``workers`` > 1 and more than one chunk of rows, worker
     processes share the rows (results in file and row order, as in one process)."""
     scanner = index.scanner(config)
-    hits: list[dict[str, Any]] = []
-    residual: dict[tuple[str, int], list[str]] = {}
     total = sum(len(r) for r in rows.values())
     if workers > 1 and total > RESCAN_ROWS:
         results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]] = \
@@ -812,9 +810,23 @@ def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
     else:
         results = (_scan_rows(scanner, name, picked, raws)
                    for name, picked, raws in _picked(files, rows, CHUNK_ROWS))
-    for h, r in results:
-        hits.extend(h)
-        residual.update(r)
+    return _collect(results)
+
+
+def _collect(results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]]
+             ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+    """Join the chunks' hits and residual detections. File names and type lists are
+    shared between rows (one object each, not one per row: a large run repairs ~200k rows)."""
+    hits: list[dict[str, Any]] = []
+    residual: dict[tuple[str, int], list[str]] = {}
+    shared: dict[Any, Any] = {}
+    for chunk_hits, chunk_residual in results:
+        for hit in chunk_hits:
+            hit["file"] = shared.setdefault(hit["file"], hit["file"])
+            hit["types"] = shared.setdefault(tuple(hit["types"]), hit["types"])
+            hits.append(hit)
+        for (name, row), types in chunk_residual.items():
+            residual[(shared.setdefault(name, name), row)] = shared.setdefault(tuple(types), types)
     return hits, residual
 
 
@@ -873,14 +885,9 @@ def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, worke
     ``started`` is called once the worker processes run (the main process then mostly
     waits: work that needs no fork can overlap the scan)."""
     scanner = index.scanner(config)
-    hits: list[dict[str, Any]] = []
-    residual: dict[tuple[str, int], list[str]] = {}
     if workers > 1:
         results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]] = \
             _pooled(scanner, workers, _work, _chunks(files), started)
     else:
         results = (_scan_chunk(scanner, name, first, rows) for name, first, rows in _chunks(files))
-    for h, r in results:
-        hits.extend(h)
-        residual.update(r)
-    return hits, residual
+    return _collect(results)

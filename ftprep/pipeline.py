@@ -669,13 +669,15 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     # while the leak pass runs. On a large input those 2 s do not matter but the helper's
     # second interpreter and pandas (~100 MB) would, so the checks run here (as they do
     # once great-expectations is imported, e.g. by an earlier run in a notebook).
-    in_process = "great_expectations" in sys.modules or \
-        _input_bytes(files) > CHECKS_HELPER_MAX_BYTES
+    input_bytes = _input_bytes(files)
+    in_process = "great_expectations" in sys.modules or input_bytes > CHECKS_HELPER_MAX_BYTES
     checks_worker = None if in_process else ChecksWorker(start=False)
-    # ... but with worker processes scanning the outputs, the main process mostly waits:
-    # a thread imports great-expectations meanwhile
+    # ... but with worker processes scanning the outputs, the main process mostly waits: a
+    # thread imports great-expectations meanwhile (not for the largest inputs, where the
+    # ~100 MB it adds during the scan matter more than its 3 s)
     gx_import = _BackgroundImport() if in_process and workers > 1 and \
-        "great_expectations" not in sys.modules else None
+        input_bytes <= CHECKS_THREAD_MAX_BYTES and "great_expectations" not in sys.modules \
+        else None
     vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
@@ -724,6 +726,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
             # GX import (~200 MB) starts now and overlaps it instead of the whole stream
             if isinstance(engine, ProcessEngine):  # (the Spark engine keeps its cache)
                 engine.close()
+            ctx.counter.release()  # every example is counted: the tokenizer's ~75 MB go
             if ctx.pseudonymizer is not None:
                 ctx.pseudonymizer.release_caches()
                 if isinstance(engine, (ProcessEngine, SerialEngine)):  # every fake is drawn
@@ -846,6 +849,8 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
 
     files = {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()}
     pz_config = ctx.pseudonymizer.config
+    state.leak.scanner(pz_config)  # builds the search tables: the build's scratch goes back
+    trim_heap()  # to the OS before the scan's workers fork
     hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers,
                                        gx_import.start if gx_import is not None else None)
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
@@ -910,6 +915,9 @@ def _write_report(out: Path, manifest: dict[str, Any], frame: Any) -> Path | Non
 
 #: Inputs up to this size get the checks helper process (see ``_run_once``).
 CHECKS_HELPER_MAX_BYTES = 32 * 1024 * 1024
+#: ... and inputs up to this size a thread that imports great-expectations during the leak
+#: scan when worker processes scan (see ``_run_once``).
+CHECKS_THREAD_MAX_BYTES = 256 * 1024 * 1024
 
 
 def _input_bytes(files: Sequence[str]) -> int:

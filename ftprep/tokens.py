@@ -262,9 +262,23 @@ class Counter:
 
     def __init__(self, model: ModelInfo) -> None:
         self.model = model
-        self.encoding = get_encoding(model.encoding)
+        self._encoding: Any = get_encoding(model.encoding)
         self.overhead = tool_overhead_for(model)
         self._memo: OrderedDict[str, int] = OrderedDict()
+
+    @property
+    def encoding(self) -> Any:
+        """The tiktoken encoding (loaded again after :meth:`release`)."""
+        if self._encoding is None:
+            self._encoding = get_encoding(self.model.encoding)
+        return self._encoding
+
+    def release(self) -> None:
+        """Let the encoding go (~75 MB for o200k_base, with its loader's cache): a run
+        calls it when every example is counted. Counting again loads it again."""
+        self._encoding = None
+        self._memo.clear()
+        get_encoding.cache_clear()
 
     def text(self, s: str) -> int:
         if len(s) > MEMO_MAX_CHARS:
@@ -279,7 +293,8 @@ class Counter:
 
     def _encoded_len(self, s: str) -> int:
         # encode_ordinary treats special-token text as ordinary text: it never raises.
-        return len(self.encoding.encode_ordinary(s))
+        enc = self._encoding
+        return len((enc if enc is not None else self.encoding).encode_ordinary(s))
 
     def value(self, v: Any) -> int:
         if v is None or isinstance(v, (bool, int, float)):

@@ -120,3 +120,16 @@ def test_summary_percentiles_and_billing() -> None:
     cost = estimate_cost(s, resolve_model("gpt-4o-mini"))
     assert cost.epochs == 3 and cost.billed_tokens == s.billable * 3
     assert cost.estimated_cost_usd == round(s.billable * 3 / 1e6 * 3.0, 2)
+
+
+def test_released_counter_counts_the_same_after_reloading() -> None:
+    """A run lets the tokenizer go once every example is counted (~75 MB); a counter used
+    again loads it again and counts the same."""
+    from ftprep.tokens import Counter, resolve_model
+
+    c = Counter(resolve_model("gpt-4o-mini-2024-07-18"))
+    before = c.text("Contact jane@contoso.com about VM vm-prod-01")
+    c.release()
+    assert c._encoding is None
+    assert c.text("Contact jane@contoso.com about VM vm-prod-01") == before
+    assert c._encoding is not None
