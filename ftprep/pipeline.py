@@ -738,6 +738,7 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
             if gx_import is not None:
                 gx_import.join()
             state.leak.release()  # the hashed originals: not needed past the check
+            trim_heap()  # ... nor the repair's scratch: the checks come next
             if not leak["passed"] and config.fail_on_leak:
                 hits = leak["hits"]
                 first = hits[0]
