@@ -29,7 +29,7 @@ import orjson
 
 from ..errors import OutputError
 from ..io import BOM, dumps
-from .engine import REPAIRABLE_TYPES, Pseudonymizer
+from .engine import REPAIRABLE_TYPES, Pseudonymizer, _Prefound
 from .report import PseudonymizeReport
 
 
@@ -64,10 +64,31 @@ def repair_row(line: bytes, fixer: Pseudonymizer, scanner: Any, rejected: bool
     A data row is a record; a rejected row is an object whose ``record`` (parsed) or
     ``text`` (raw line) field holds the pseudonymized input.
     """
+    obj = _parse(line)
+    return None if obj is _UNPARSED else _repair_parsed(obj, fixer, scanner, rejected)
+
+
+_UNPARSED = object()
+
+
+def _parse(line: bytes) -> Any:
     try:
-        obj = orjson.loads(line)
+        return orjson.loads(line)
     except orjson.JSONDecodeError:
-        return None
+        return _UNPARSED
+
+
+def _repaired_value(obj: Any, rejected: bool) -> Any:
+    """The part of a row that :func:`_repair_parsed` searches (for batching its lookups)."""
+    if not rejected:
+        return obj
+    if isinstance(obj, dict):
+        return obj["record"] if obj.get("record") is not None else obj.get("text")
+    return None
+
+
+def _repair_parsed(obj: Any, fixer: Pseudonymizer, scanner: Any, rejected: bool
+                   ) -> tuple[bytes, dict[str, int]] | None:
     if rejected:
         if not isinstance(obj, dict):
             return None
@@ -91,22 +112,26 @@ def repair_row(line: bytes, fixer: Pseudonymizer, scanner: Any, rejected: bool
 def repair_file(path: Path, name: str, rows: set[int], fixer: Pseudonymizer, scanner: Any,
                 result: RepairResult, rejected: bool = False) -> None:
     """Rewrite ``path`` with ``rows`` repaired: the other rows are copied byte for byte into
-    a temporary file, which then replaces ``path`` (``os.replace``)."""
+    a temporary file, which then replaces ``path`` (``os.replace``).
+
+    Rows are read in blocks (:data:`BLOCK_ROWS` rows to repair, at most
+    :data:`BLOCK_BYTES`): the scanner searches every string of a block's rows to repair
+    in one vectorized call; each row is then repaired in order, as one at a time."""
     tmp = path.with_name(path.name + ".repair")
     changed = 0
     try:
         with open(path, "rb") as src, open(tmp, "wb") as dst:
+            block: list[tuple[int, bytes]] = []
+            wanted = size = 0
             for index, raw in enumerate(src):
+                block.append((index, raw))
+                size += len(raw)
                 if index in rows:
-                    bom = BOM if index == 0 and raw.startswith(BOM) else b""
-                    body = raw[len(bom):].rstrip(b"\r\n")
-                    fixed = repair_row(body, fixer, scanner, rejected)
-                    if fixed is not None:
-                        dst.write(bom + fixed[0] + b"\n")
-                        result.counts[(name, index)] = fixed[1]
-                        changed += 1
-                        continue
-                dst.write(raw)
+                    wanted += 1
+                if wanted >= BLOCK_ROWS or size >= BLOCK_BYTES:
+                    changed += _repair_block(block, name, rows, fixer, scanner, result, rejected, dst)
+                    block, wanted, size = [], 0, 0
+            changed += _repair_block(block, name, rows, fixer, scanner, result, rejected, dst)
             dst.flush()
             os.fsync(dst.fileno())
         if changed:
@@ -119,6 +144,33 @@ def repair_file(path: Path, name: str, rows: set[int], fixer: Pseudonymizer, sca
             tmp.unlink()
     if changed:
         result.rows[name] = changed
+
+
+#: rows to repair per block, and the most bytes of rows a block holds (see repair_file)
+BLOCK_ROWS = 256
+BLOCK_BYTES = 8 << 20
+
+
+def _repair_block(block: list[tuple[int, bytes]], name: str, rows: set[int], fixer: Pseudonymizer,
+                  scanner: Any, result: RepairResult, rejected: bool, dst: Any) -> int:
+    parsed: dict[int, Any] = {}
+    for index, raw in block:
+        if index in rows:
+            bom = BOM if index == 0 and raw.startswith(BOM) else b""
+            parsed[index] = _parse(raw[len(bom):].rstrip(b"\r\n"))
+    searched = [_repaired_value(obj, rejected) for obj in parsed.values() if obj is not _UNPARSED]
+    finder = _Prefound(scanner, searched) if len(searched) > 1 else scanner
+    changed = 0
+    for index, raw in block:
+        obj = parsed.get(index, _UNPARSED)
+        fixed = None if obj is _UNPARSED else _repair_parsed(obj, fixer, finder, rejected)
+        if fixed is None:
+            dst.write(raw)
+            continue
+        dst.write((BOM if index == 0 and raw.startswith(BOM) else b"") + fixed[0] + b"\n")
+        result.counts[(name, index)] = fixed[1]
+        changed += 1
+    return changed
 
 
 def repair_outputs(files: Mapping[str, Path], hits: Iterable[Mapping[str, Any]],

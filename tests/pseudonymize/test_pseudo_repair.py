@@ -135,3 +135,36 @@ def test_a_repair_fake_holds_no_original_even_as_a_part() -> None:
     scanner = LeakScanner({"PERSON": ["Leigh Taylor", fake_last]})
     fixed = Pseudonymizer(KEY).repair_text("from Leigh Taylor", scanner, {"PERSON"}).value
     assert scanner.scan(fixed) == [] and fake_last not in fixed
+
+
+def test_repair_in_blocks_equals_row_by_row(tmp_path: Path, monkeypatch) -> None:
+    """The repair reads rows in blocks and searches a block's strings in one vectorized
+    call: the files and counts are those of a row-at-a-time repair, whatever the block."""
+    from ftprep.leak_pass import LeakIndex, encode
+    from ftprep.pseudonymize import repair as repair_mod
+
+    names = ["Leigh Taylor", "Morgan Reyes", "Avery Chen", "Jordan Blake"]
+    records = []
+    for i, name in enumerate(names * 3):
+        records.append({"messages": [{"role": "user", "content": f"Contact: {name}\nCompany: Fabrikam{i % 2}"}]})
+        records.append({"messages": [{"role": "user", "content": f"{name} wrote again; Fabrikam{i % 2} agreed"},
+                                     {"role": "assistant", "content": f"Thanks {name.split()[0]}"}]})
+        records.append({"messages": [{"role": "user", "content": "nothing here"}]})
+    p = Pseudonymizer(KEY)
+    lines = _first_pass(p, records)
+    index = LeakIndex()
+    index.add(encode(p._originals, p._fakes, p.config.leak_min_length, p.config.secret_marker))
+    scanner = index.scanner(p.config)
+    rejected_lines = [dumps({"line": 1, "record": {"note": "Avery Chen again"}}), b"{not json Avery Chen",
+                      dumps({"line": 3, "text": "{bad json Morgan Reyes"})]
+    results = []
+    for block in (1, 2, 3, 256):
+        monkeypatch.setattr(repair_mod, "BLOCK_ROWS", block)
+        files = {"train.jsonl": _write(tmp_path / f"train{block}", lines, bom=True),
+                 "rejected.jsonl": _write(tmp_path / f"rejected{block}", rejected_lines)}
+        hits = _hits(scanner, files)
+        result = repair_outputs(files, hits, p, scanner)
+        results.append((files["train.jsonl"].read_bytes(), files["rejected.jsonl"].read_bytes(),
+                        result.rows, result.counts))
+    assert results[0][2]["train.jsonl"] >= 12 and results[0][2]["rejected.jsonl"] == 2
+    assert all(r == results[0] for r in results[1:])
