@@ -58,6 +58,10 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "residual_identifiers",
 )
 
+# Columns the default suite reads only through the helper columns (dropped before GX
+# validates the frame when no user suite or Data Docs may name them).
+HELPER_INPUTS: tuple[str, ...] = ("split", "format", "roles", "has_system", "content_hash", "simhash")
+
 # Helper columns added before validation; user suites may expect on them too.
 HELPER_COLUMNS: dict[str, str] = {
     "chk_is_train": "1 for a training row, else 0",
@@ -591,31 +595,49 @@ def add_helper_columns(
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"the stats frame lacks column(s): {', '.join(missing)}")
-    df = frame.loc[frame["split"].isin(CHECKED_SPLITS)].copy()
-    df = df.reset_index(drop=True)
+    # one copy of the checked rows (copy-on-write: no second .copy() is needed)
+    df = frame.loc[frame["split"].isin(CHECKED_SPLITS)].reset_index(drop=True)
     is_train = (df["split"] == "train").to_numpy()
     n_train = int(is_train.sum())
     ep = epochs if epochs is not None else default_epochs(n_train)
     df["chk_is_train"] = is_train.astype("int64")
     billed = np.minimum(df["total_tokens"].to_numpy(dtype="int64"), example_token_limit)
     df["chk_job_tokens"] = np.where(is_train, billed * ep, 0).astype("int64")
-    df["chk_duplicate_in_split"] = (
-        df.duplicated(subset=["split", "content_hash"], keep="first").astype("int64")
-    )
-    train_hashes = set(df.loc[is_train, "content_hash"])
-    exact_leak = (~is_train) & df["content_hash"].isin(train_hashes).to_numpy()
+    # content hashes as integer codes: a duplicate or a train/validation leak is the same
+    # code again (hash tables of ~400k strings cost ~100 MB each at 1 GB of input)
+    codes = pd.factorize(df["content_hash"], use_na_sentinel=False)[0]
+    df["chk_duplicate_in_split"] = _repeated(codes * 2 + is_train).astype("int64")
+    exact_leak = (~is_train) & np.isin(codes, codes[is_train])
+    del codes
     df["chk_exact_leak"] = exact_leak.astype("int64")
     near_dup, near_train = near_duplicate_flags(
         df["simhash"].to_numpy(), is_train, settings.near_duplicate_distance
     )
     df["chk_near_leak"] = ((~is_train) & near_train & ~exact_leak).astype("int64")
     df["chk_near_duplicate"] = near_dup.astype("int64")
-    df["chk_roles_ok"] = np.fromiter(
-        (roles_valid(f, r) for f, r in zip(df["format"], df["roles"], strict=True)),
-        dtype=bool, count=len(df),
-    ).astype("int64")
+    df["chk_roles_ok"] = _roles_ok(df["format"], df["roles"]).astype("int64")
     df["chk_no_system"] = (~df["has_system"].astype(bool)).astype("int64")
     return df
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """True where an earlier row has the same key (``duplicated(keep="first")``)."""
+    out = np.ones(len(keys), dtype=bool)
+    if len(keys):
+        out[np.unique(keys, return_index=True)[1]] = False  # each key's first row
+    return out
+
+
+def _roles_ok(formats: pd.Series, roles: pd.Series) -> np.ndarray:
+    """:func:`roles_valid` of each row, decided once per distinct (format, roles) pair."""
+    f_codes, f_values = pd.factorize(formats, use_na_sentinel=False)
+    r_codes, r_values = pd.factorize(roles, use_na_sentinel=False)
+    pairs, inverse = np.unique(f_codes.astype(np.int64) * max(len(r_values), 1) + r_codes,
+                               return_inverse=True)
+    width = max(len(r_values), 1)
+    valid = np.fromiter((roles_valid(f_values[p // width], r_values[p % width]) for p in pairs.tolist()),
+                        dtype=bool, count=len(pairs))
+    return valid[inverse.reshape(-1)]
 
 
 # --------------------------------------------------------------------------- GX plumbing
@@ -1022,6 +1044,8 @@ def run_checks(
     checked = add_helper_columns(checks_input(frame, suite_path, data_docs_dir),
                                  example_token_limit=example_token_limit,
                                  settings=settings, epochs=epochs)
+    if suite_path is None and data_docs_dir is None:  # only the helper columns read these
+        checked = checked.drop(columns=list(HELPER_INPUTS))
     gx = _import_gx()
     specs = default_specs(settings, example_token_limit) if suite_mode == "merge" else []
     with _run_lock:
