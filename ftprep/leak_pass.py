@@ -29,11 +29,13 @@ sending them (:func:`encode`), so the main process only merges sorted arrays.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import multiprocessing as mp
 import re
 import zlib
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -806,7 +808,8 @@ def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
     total = sum(len(r) for r in rows.values())
     if workers > 1 and total > RESCAN_ROWS:
         results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]] = \
-            _pooled(scanner, workers, _work_rows, _picked(files, rows, RESCAN_ROWS))
+            _pooled(scanner, workers, _work_rows, functools.partial(_scan_rows, scanner),
+                    _picked(files, rows, RESCAN_ROWS))
     else:
         results = (_scan_rows(scanner, name, picked, raws)
                    for name, picked, raws in _picked(files, rows, CHUNK_ROWS))
@@ -847,18 +850,43 @@ def _work_rows(name: str, indexes: list[int], rows: list[bytes]
     return _scan_rows(_SCANNER["s"], name, indexes, rows)
 
 
-def _pooled(scanner: Any, workers: int, func: Any, tasks: Iterator[tuple[Any, ...]],
+def _pooled(scanner: Any, workers: int, func: Any, local: Any, tasks: Iterator[tuple[Any, ...]],
             started: Callable[[], None] | None = None) -> Iterator[Any]:
-    """``func`` over ``tasks`` in ``workers`` processes that hold ``scanner``; results in
-    task order. ``started`` is called once the workers are running (forked)."""
+    """Results of ``tasks`` in task order, shared by ``workers - 1`` worker processes that
+    hold ``scanner`` (``func``) and this process (``local``): whenever the pool has
+    ``2 * (workers - 1)`` tasks queued, this process runs the next task itself. The main
+    process would otherwise only wait, and one process fewer holds its own ~80 MB at 1 GB
+    of input. Which process runs a task does not change its result. ``started`` is called
+    once the workers run (forked)."""
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    from .engine import ordered_map
-
     with frozen_heap(method == "fork"), mp.get_context(method).Pool(
-            workers, _init, (scanner,)) as pool:
+            workers - 1, _init, (scanner,)) as pool:
         if started is not None:
             started()
-        yield from ordered_map(pool, func, tasks, workers * 3)
+        pending: deque[Any] = deque()
+        queued = 2 * (workers - 1)
+        for args in tasks:
+            if sum(1 for r in pending if not r.ready()) >= queued:  # the pool has work queued:
+                pending.append(_Done(local(*args)))  # this process takes the task itself
+            else:
+                pending.append(pool.apply_async(func, args))
+            while len(pending) > workers * 3 or (pending and pending[0].ready()):
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+@dataclass
+class _Done:
+    """A result computed in this process, with the ``get()`` of a pool's async result."""
+
+    value: Any
+
+    def get(self) -> Any:
+        return self.value
+
+    def ready(self) -> bool:
+        return True
 
 
 @contextlib.contextmanager
@@ -882,12 +910,13 @@ def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, worke
                  ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
     """Return (hits, residual): hits name file, 1-based line and types; residual maps
     (file, 0-based row) to the entity types found there. With ``workers`` > 1,
-    ``started`` is called once the worker processes run (the main process then mostly
-    waits: work that needs no fork can overlap the scan)."""
+    ``started`` is called once the worker processes run (from then on, work that needs no
+    fork can overlap the scan)."""
     scanner = index.scanner(config)
     if workers > 1:
         results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]] = \
-            _pooled(scanner, workers, _work, _chunks(files), started)
+            _pooled(scanner, workers, _work, functools.partial(_scan_chunk, scanner), _chunks(files),
+                    started)
     else:
         results = (_scan_chunk(scanner, name, first, rows) for name, first, rows in _chunks(files))
     return _collect(results)

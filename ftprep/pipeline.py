@@ -672,9 +672,9 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
     input_bytes = _input_bytes(files)
     in_process = "great_expectations" in sys.modules or input_bytes > CHECKS_HELPER_MAX_BYTES
     checks_worker = None if in_process else ChecksWorker(start=False)
-    # ... but with worker processes scanning the outputs, the main process mostly waits: a
-    # thread imports great-expectations meanwhile (not for the largest inputs, where the
-    # ~100 MB it adds during the scan matter more than its 3 s)
+    # ... but while worker processes scan the outputs, a thread imports great-expectations
+    # (not for the largest inputs, where the ~100 MB it adds during the scan matter more
+    # than its 3 s)
     gx_import = _BackgroundImport() if in_process and workers > 1 and \
         input_bytes <= CHECKS_THREAD_MAX_BYTES and "great_expectations" not in sys.modules \
         else None
