@@ -747,19 +747,8 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                     f"first {first['file']}:{first['line']} ({', '.join(first['types'])}); "
                     "no output was written"
                 )
-            if config.suite is None and config.gx_data_docs is None:
-                # the default suite reads a few columns: checked first, from a frame of
-                # those only, the full frame and great-expectations' working set are never
-                # in memory together (~100 MB at 1 GB of input)
-                from .checks import REQUIRED_COLUMNS
-
-                checks = _run_checks(collector.frame(columns=REQUIRED_COLUMNS), ctx, config,
-                                     checks_worker)
-                trim_heap()
-                frame = collector.frame(release=True)
-            else:  # a user suite or Data Docs may read any column
-                frame = collector.frame(release=True)
-                checks = _run_checks(frame, ctx, config, checks_worker)
+            frame = collector.frame(release=True)
+            checks = _run_checks(frame, ctx, config, checks_worker)
             with contextlib.suppress(FileNotFoundError):
                 (out / MANIFEST_NAME).unlink()  # never let an old manifest vouch for new files
             with contextlib.suppress(FileNotFoundError):

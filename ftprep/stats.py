@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,21 +271,20 @@ class StatsCollector:
         return pa.Array.from_buffers(pa.string(), len(lengths),
                                      [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)])
 
-    def frame(self, release: bool = False, columns: Collection[str] | None = None) -> Any:
-        """The pandas DataFrame of the rows added so far (only ``columns``, if given, in
-        the frame's order).
+    def frame(self, release: bool = False) -> Any:
+        """The pandas DataFrame of the rows added so far.
 
         ``release`` empties the collector as the frame is built: the typed arrays the frame
         copies (int32, bool, codes, hashes) are freed instead of kept beside it, which
         matters once the input is large (about 100 bytes per example)."""
-        out = self._frame(columns)
+        out = self._frame()
         if release:
             self.__post_init__()  # fresh, empty columns
             self.hashes = bytearray()
             self.has_hash = array("b")
         return out
 
-    def _frame(self, columns: Collection[str] | None = None) -> Any:
+    def _frame(self) -> Any:
         import numpy as np
         import pandas as pd
         import pyarrow as pa
@@ -294,16 +293,11 @@ class StatsCollector:
         text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
         n = len(self)
         data: dict[str, Any] = {}
-        wanted = set(self.columns if columns is None else columns)
-        strings = {name: codes.arrow() for name, codes in self.coded.items()
-                   if name in wanted or name == "source" and "example_id" in wanted}
-        if "example_id" in wanted:
-            lines = np.frombuffer(self.ints["line"], dtype=np.int64) if n else np.zeros(0, np.int64)
-            data["example_id"] = pc.binary_join_element_wise(
-                strings["source"], pc.cast(pa.array(lines), pa.string()), ":")
+        strings = {name: codes.arrow() for name, codes in self.coded.items()}
+        lines = np.frombuffer(self.ints["line"], dtype=np.int64) if n else np.zeros(0, np.int64)
+        data["example_id"] = pc.binary_join_element_wise(
+            strings["source"], pc.cast(pa.array(lines), pa.string()), ":")
         for name in self.columns[1:]:
-            if name not in wanted:
-                continue
             if name in strings:
                 data[name] = strings[name]
             elif name == "content_hash":

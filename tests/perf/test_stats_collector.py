@@ -65,13 +65,6 @@ def test_frame_equals_the_plain_build_with_the_same_dtypes() -> None:
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert len(collector) == len(rows)
     assert collector.nbytes() < 140 * len(rows)
-    # the checks' frame: only the columns they read, equal to those of the full frame
-    from ftprep.checks import REQUIRED_COLUMNS
-
-    some = collector.frame(columns=REQUIRED_COLUMNS)
-    assert set(some.columns) == set(REQUIRED_COLUMNS)
-    pd.testing.assert_frame_equal(some, expected[list(some.columns)], check_exact=True)
-    assert list(collector.frame(columns=["pii_PHONE", "line"]).columns) == ["line", "pii_PHONE"]
 
 
 def _fill(rec: Record, rng: random.Random) -> str:
