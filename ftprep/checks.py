@@ -632,9 +632,8 @@ def _roles_ok(formats: pd.Series, roles: pd.Series) -> np.ndarray:
     """:func:`roles_valid` of each row, decided once per distinct (format, roles) pair."""
     f_codes, f_values = pd.factorize(formats, use_na_sentinel=False)
     r_codes, r_values = pd.factorize(roles, use_na_sentinel=False)
-    pairs, inverse = np.unique(f_codes.astype(np.int64) * max(len(r_values), 1) + r_codes,
-                               return_inverse=True)
     width = max(len(r_values), 1)
+    pairs, inverse = np.unique(f_codes.astype(np.int64) * width + r_codes, return_inverse=True)
     valid = np.fromiter((roles_valid(f_values[p // width], r_values[p % width]) for p in pairs.tolist()),
                         dtype=bool, count=len(pairs))
     return valid[inverse.reshape(-1)]

@@ -586,17 +586,5 @@ class ProcessEngine:
         self._conns, self._procs = [], []
 
 
-def ordered_map(pool: Any, func: Any, tasks: Iterator[tuple[Any, ...]], in_flight: int) -> Iterator[Any]:
-    """Like ``Pool.imap`` but reads ``tasks`` lazily: at most ``in_flight`` tasks are queued,
-    so memory stays bounded whatever the input size. Results come in task order."""
-    pending: deque[Any] = deque()
-    for args in tasks:
-        pending.append(pool.apply_async(func, args))
-        if len(pending) >= in_flight:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
-
-
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))

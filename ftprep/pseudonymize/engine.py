@@ -159,7 +159,7 @@ class _BoundedCache(OrderedDict):  # type: ignore[type-arg]
 REPAIR_STRICT_DRAWS = 64  # a repair's first draws avoid fakes that contain an original at all
 
 
-class _Prefound:
+class Prefound:
     """A scanner's ``find`` answered from one ``find_many`` call over every string of a
     value (a repaired row), where the scanner has it: one vectorized pass instead of one
     per string."""
@@ -329,7 +329,7 @@ class Pseudonymizer:
         counts: dict[str, int] = {}
         self._avoid = scanner
         try:
-            value, changed = self._repair_walk(obj, _Prefound(scanner, obj), counts, types)
+            value, changed = self._repair_walk(obj, Prefound(scanner, obj), counts, types)
         finally:
             self._avoid = None
         return Transformed(value, changed, counts)

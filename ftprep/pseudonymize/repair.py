@@ -29,7 +29,7 @@ import orjson
 
 from ..errors import OutputError
 from ..io import BOM, dumps
-from .engine import REPAIRABLE_TYPES, Pseudonymizer, _Prefound
+from .engine import REPAIRABLE_TYPES, Prefound, Pseudonymizer
 from .report import PseudonymizeReport
 
 
@@ -153,13 +153,13 @@ BLOCK_BYTES = 8 << 20
 
 def _repair_block(block: list[tuple[int, bytes]], name: str, rows: set[int], fixer: Pseudonymizer,
                   scanner: Any, result: RepairResult, rejected: bool, dst: Any) -> int:
+    bom = BOM if block and block[0][0] == 0 and block[0][1].startswith(BOM) else b""
     parsed: dict[int, Any] = {}
     for index, raw in block:
         if index in rows:
-            bom = BOM if index == 0 and raw.startswith(BOM) else b""
-            parsed[index] = _parse(raw[len(bom):].rstrip(b"\r\n"))
+            parsed[index] = _parse((raw[len(bom):] if index == 0 else raw).rstrip(b"\r\n"))
     searched = [_repaired_value(obj, rejected) for obj in parsed.values() if obj is not _UNPARSED]
-    finder = _Prefound(scanner, searched) if len(searched) > 1 else scanner
+    finder = Prefound(scanner, searched) if len(searched) > 1 else scanner
     changed = 0
     for index, raw in block:
         obj = parsed.get(index, _UNPARSED)
@@ -167,7 +167,7 @@ def _repair_block(block: list[tuple[int, bytes]], name: str, rows: set[int], fix
         if fixed is None:
             dst.write(raw)
             continue
-        dst.write((BOM if index == 0 and raw.startswith(BOM) else b"") + fixed[0] + b"\n")
+        dst.write((bom if index == 0 else b"") + fixed[0] + b"\n")
         result.counts[(name, index)] = fixed[1]
         changed += 1
     return changed
