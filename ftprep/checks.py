@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, DataError
+from .heap import trim_heap
 
 SEVERITIES = ("error", "warn", "off")
 CHECKED_SPLITS = ("train", "validation")
@@ -560,10 +561,17 @@ def _candidate_pairs(uniq: np.ndarray, distance: int) -> Iterable[tuple[np.ndarr
             yield from _close_pairs(uniq, group, distance)
 
 
+#: Cells (row x column) of one distance block in :func:`_close_pairs`: 8 bytes each, so a
+#: block holds at most ~8 MB however large a band's group gets (near-duplicate clusters in
+#: a 1 GB log put 8,600 values in one group: 2,048 rows of it were 140 MB).
+CLOSE_PAIR_CELLS = 1 << 20
+
+
 def _close_pairs(
     uniq: np.ndarray, group: np.ndarray, distance: int, chunk: int = 2048
 ) -> Iterable[tuple[np.ndarray, np.ndarray]]:
     vals = uniq[group]
+    chunk = max(1, min(chunk, CLOSE_PAIR_CELLS // len(group)))
     for start in range(0, len(group), chunk):
         block = vals[start : start + chunk]
         d = np.bitwise_count(block[:, None] ^ vals[None, :])
@@ -595,8 +603,11 @@ def add_helper_columns(
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"the stats frame lacks column(s): {', '.join(missing)}")
-    # one copy of the checked rows (copy-on-write: no second .copy() is needed)
-    df = frame.loc[frame["split"].isin(CHECKED_SPLITS)].reset_index(drop=True)
+    # the checked rows: a copy only when some are left out (copy-on-write: adding the
+    # helper columns never writes to ``frame``; a copy of every row costs ~100 MB at 1 GB)
+    checked = frame["split"].isin(CHECKED_SPLITS).to_numpy(dtype=bool)
+    df = (frame if checked.all() else frame.loc[checked]).reset_index(drop=True)
+    del checked
     is_train = (df["split"] == "train").to_numpy()
     n_train = int(is_train.sum())
     ep = epochs if epochs is not None else default_epochs(n_train)
@@ -1045,6 +1056,7 @@ def run_checks(
                                  settings=settings, epochs=epochs)
     if suite_path is None and data_docs_dir is None:  # only the helper columns read these
         checked = checked.drop(columns=list(HELPER_INPUTS))
+    trim_heap()  # the helper columns' scratch, before GX validates
     gx = _import_gx()
     specs = default_specs(settings, example_token_limit) if suite_mode == "merge" else []
     with _run_lock:

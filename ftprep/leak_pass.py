@@ -35,8 +35,9 @@ import hashlib
 import multiprocessing as mp
 import re
 import zlib
+from array import array
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -47,6 +48,7 @@ from .io import BOM
 CHUNK_ROWS = 2000
 RESCAN_ROWS = 128  # rows per worker task when repaired rows are scanned again
 SCAN_CHARS = 1 << 20  # characters of rows scanned in one vectorized pass
+_NONZERO = re.compile(rb"[^\x00]")
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
 _SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, ..., separator
 _SCANNER: dict[str, Any] = {}  # per worker process only
@@ -740,6 +742,118 @@ class HashedLeakScanner:
 
 # --- the pass -------------------------------------------------------------------------------
 
+class RowSet(Set[int]):
+    """A set of 0-based row numbers of one file, as a bitmap: one bit a row of the file (a
+    1 GB run repairs 200k+ rows; a Python set of them costs ~15 MB, this ~60 KB)."""
+
+    __slots__ = ("_bits", "_count")
+
+    def __init__(self, rows: Iterable[int] = ()) -> None:
+        self._bits = bytearray()
+        self._count = 0
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: int) -> None:
+        if row < 0:
+            raise ValueError("row numbers are 0-based")
+        byte, bit = divmod(row, 8)
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits) // 2)))
+        if not self._bits[byte] >> bit & 1:
+            self._bits[byte] |= 1 << bit
+            self._count += 1
+
+    def __contains__(self, row: object) -> bool:
+        if not isinstance(row, int) or row < 0:
+            return False
+        byte = row >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] >> (row & 7) & 1)
+
+    def __iter__(self) -> Iterator[int]:
+        for m in _NONZERO.finditer(self._bits):  # skips empty bytes in C
+            value, base = m.group()[0], m.start() << 3
+            for bit in range(8):
+                if value >> bit & 1:
+                    yield base + bit
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __repr__(self) -> str:
+        return f"RowSet({sorted(self)!r})"
+
+
+class Hits(Sequence[dict[str, Any]]):
+    """Leak-check hits, each ``{"file": name, "line": 1-based, "types": [entity types]}``.
+
+    Kept as columns (file and type-list codes, line numbers): ~14 bytes a hit instead of a
+    ~290-byte dict, as a 1 GB run has 200k+ hits before its repair. Items are built on
+    access; their ``types`` lists are shared between hits (read them, do not change them).
+    """
+
+    __slots__ = ("_names", "_kinds", "_codes", "_file", "_line", "_kind")
+
+    def __init__(self, hits: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._names: list[str] = []
+        self._kinds: list[list[str]] = []
+        self._codes: dict[tuple[bool, Any], int] = {}
+        self._file = array("I")
+        self._line = array("q")
+        self._kind = array("I")
+        for hit in hits:
+            self.append(hit["file"], hit["line"], hit["types"])
+
+    def _code(self, kind: bool, key: Any, table: list[Any], value: Any) -> int:
+        code = self._codes.get((kind, key))
+        if code is None:
+            code = self._codes[(kind, key)] = len(table)
+            table.append(value)
+        return code
+
+    def append(self, file: str, line: int, types: Sequence[str]) -> None:
+        self._file.append(self._code(False, file, self._names, file))
+        self._line.append(line)
+        self._kind.append(self._code(True, tuple(types), self._kinds, list(types)))
+
+    def _item(self, i: int) -> dict[str, Any]:
+        return {"file": self._names[self._file[i]], "line": self._line[i],
+                "types": self._kinds[self._kind[i]]}
+
+    def __len__(self) -> int:
+        return len(self._line)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(len(self)))]
+        return self._item(range(len(self))[i])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self._item(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Hits({list(self)!r})"
+
+    def rows(self) -> dict[str, RowSet]:
+        """Output file name -> the 0-based rows with hits."""
+        out: dict[str, RowSet] = {}
+        names = self._names
+        for code, line in zip(self._file, self._line, strict=True):
+            name = names[code]
+            rows = out.get(name)
+            if rows is None:
+                rows = out[name] = RowSet()
+            rows.add(line - 1)
+        return out
+
+
 def _chunks(files: Mapping[str, Path]) -> Iterator[tuple[str, int, list[bytes]]]:
     for name, path in files.items():
         with open(path, "rb") as fh:
@@ -799,7 +913,7 @@ def _picked(files: Mapping[str, Path], rows: Mapping[str, Collection[int]], size
 
 def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
               rows: Mapping[str, Collection[int]], workers: int = 1
-              ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+              ) -> tuple[Hits, dict[tuple[str, int], list[str]]]:
     """:func:`scan_outputs` over only the given 0-based ``rows`` of each file: after a
     repair, only the rewritten rows can scan differently (the index is the same), so only
     they are scanned again. With ``workers`` > 1 and more than one chunk of rows, worker
@@ -817,17 +931,15 @@ def scan_rows(files: Mapping[str, Path], index: LeakIndex, config: Any,
 
 
 def _collect(results: Iterable[tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]]
-             ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
-    """Join the chunks' hits and residual detections. File names and type lists are
-    shared between rows (one object each, not one per row: a large run repairs ~200k rows)."""
-    hits: list[dict[str, Any]] = []
+             ) -> tuple[Hits, dict[tuple[str, int], list[str]]]:
+    """Join the chunks' hits (as compact :class:`Hits`) and residual detections. File names
+    and type lists are shared between rows (one object each, not one per row)."""
+    hits = Hits()
     residual: dict[tuple[str, int], list[str]] = {}
     shared: dict[Any, Any] = {}
     for chunk_hits, chunk_residual in results:
         for hit in chunk_hits:
-            hit["file"] = shared.setdefault(hit["file"], hit["file"])
-            hit["types"] = shared.setdefault(tuple(hit["types"]), hit["types"])
-            hits.append(hit)
+            hits.append(hit["file"], hit["line"], hit["types"])
         for (name, row), types in chunk_residual.items():
             residual[(shared.setdefault(name, name), row)] = shared.setdefault(tuple(types), types)
     return hits, residual
@@ -907,7 +1019,7 @@ def frozen_heap(fork: bool) -> Iterator[None]:
 
 def scan_outputs(files: Mapping[str, Path], index: LeakIndex, config: Any, workers: int,
                  started: Callable[[], None] | None = None
-                 ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], list[str]]]:
+                 ) -> tuple[Hits, dict[tuple[str, int], list[str]]]:
     """Return (hits, residual): hits name file, 1-based line and types; residual maps
     (file, 0-based row) to the entity types found there. With ``workers`` > 1,
     ``started`` is called once the worker processes run (from then on, work that needs no

@@ -34,6 +34,7 @@ from typing import IO, Any
 from . import __version__
 from .config import PrepareConfig
 from .errors import ConfigError, InputError, LeakError, OutputError, UsageError
+from .heap import malloc_arrow_pool, trim_heap
 from .io import BOM, OverlongLine, ReadLimits, dumps, file_sha256, iter_records
 from .manifest import (
     MANIFEST_NAME,
@@ -650,6 +651,13 @@ def _default_workers() -> int:
 
 def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext,
               key: bytes | None, started: float, limits: ReadLimits, workers: int) -> PrepareReport:
+    with contextlib.ExitStack() as tail:  # what the stages after the leak check enter
+        return _run_stages(files, out, config, ctx, key, started, limits, workers, tail)
+
+
+def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunContext,
+                key: bytes | None, started: float, limits: ReadLimits, workers: int,
+                tail: contextlib.ExitStack) -> PrepareReport:
     from .engine import ProcessEngine, SerialEngine
 
     engine: Any
@@ -747,8 +755,11 @@ def _run_once(files: list[str], out: Path, config: PrepareConfig, ctx: RunContex
                     f"first {first['file']}:{first['line']} ({', '.join(first['types'])}); "
                     "no output was written"
                 )
+            tail.enter_context(malloc_arrow_pool())  # frame, checks, report: freed is freed
             frame = collector.frame(release=True)
+            trim_heap()  # the frame's scratch
             checks = _run_checks(frame, ctx, config, checks_worker)
+            trim_heap()  # the checks' scratch: the manifest and report come next
             with contextlib.suppress(FileNotFoundError):
                 (out / MANIFEST_NAME).unlink()  # never let an old manifest vouch for new files
             with contextlib.suppress(FileNotFoundError):
@@ -845,7 +856,7 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     until it is joined)."""
     if ctx.pseudonymizer is None:
         return {"ran": False, "passed": True, "hits": [], "residual": {}}
-    from .leak_pass import scan_outputs, scan_rows
+    from .leak_pass import RowSet, scan_outputs, scan_rows
     from .pseudonymize.repair import repair_outputs, rows_with_hits
 
     files = {OUTPUT_NAMES[name]: path for name, path in outputs.tmp.items()}
@@ -854,15 +865,16 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     trim_heap()  # to the OS before the scan's workers fork
     hits, residual_rows = scan_outputs(files, state.leak, pz_config, workers,
                                        gx_import.start if gx_import is not None else None)
+    trim_heap()  # the scan's scratch, before the repair and the rescan's fork
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
-    repaired: set[tuple[str, int]] = set()
+    repaired: dict[str, RowSet] = {}  # output file -> rows rewritten by any round
     rounds = 0
     # a name stated with context in one record survives bare in another: repair, rescan (a
     # repair can leave an original behind, e.g. where two names overlap: up to 3 rounds)
     while hits and rounds < REPAIR_ROUNDS:
         rounds += 1
         fix = repair_outputs(files, hits, ctx.pseudonymizer, state.leak.scanner(pz_config))
-        for (fname, index), counts in fix.counts.items():  # the rows' entity counts
+        for fname, index, counts in fix.counts.rows():  # the rows' entity counts
             row = split_rows[by_file[fname]][index]
             for etype, n in counts.items():
                 for column in (f"pii_{etype}", "pii_total"):
@@ -870,7 +882,8 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
                         collector.ints[column][row] += n
         if not fix.total:
             break
-        repaired.update(fix.counts)
+        for fname, index, _ in fix.counts.rows():
+            repaired.setdefault(fname, RowSet()).add(index)
         if getattr(state, "totals", None) is not None:  # the manifest's entity counts
             from .engine import ReportDelta
 
@@ -886,7 +899,8 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
     for (fname, index), types in residual_rows.items():
         residual.update(types)
         collector.set_residual(split_rows[by_file[fname]][index], len(types))
-    return {"ran": True, "passed": not hits, "hits": hits, "repaired_rows": len(repaired),
+    return {"ran": True, "passed": not hits, "hits": hits,
+            "repaired_rows": sum(len(rows) for rows in repaired.values()),
             "residual": dict(sorted(residual.items()))}
 
 
@@ -940,18 +954,6 @@ def _split_stats(frame: Any, split: str, limit: int) -> dict[str, Any]:
 
 REPAIR_ROUNDS = 3  # repair-and-rescan rounds before a surviving original fails the run
 TRIM_EVERY_LINES = 1 << 15  # a long stream trims its heap this often (a few ms each time)
-
-
-def trim_heap() -> None:
-    """Collect garbage and hand freed heap pages back to the OS (glibc keeps them)."""
-    import gc
-
-    gc.collect()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, Path],
