@@ -224,6 +224,9 @@ class Pseudonymizer:
         self._plan: dict[tuple[str, str], None] | None = None
         self._plan_done: set[tuple[str, str, str]] = set()  # values planned in this batch
         self._planned = False  # install()ed answers only: never draw (parallel workers)
+        # the installed batch's fakes, until plan_done(): the bounded cache alone could evict
+        # some before the batch uses them (a batch with more values than cache_size)
+        self._answers: dict[tuple[str, str], Any] | None = None
         self._unit_memo: dict[str, list[Span]] | None = None  # spans, from plan to transform
         self._log_redraws = False  # set by the parallel engine's drain, which empties the log
         self._first_keys = frozenset(
@@ -460,16 +463,20 @@ class Pseudonymizer:
         from now on this instance draws nothing itself (a miss raises :class:`PlanMiss`)."""
         self._planned = True
         cache = self._cache
-        for key, answer in ticket.held:  # refreshed: the answers must not push them out
+        batch = dict(ticket.held)
+        for key, answer in ticket.held:  # refreshed: recent values stay memoized longest
             cache.pop(key, None)
             cache.put(key, answer)
         for key, answer in zip(ticket.wanted, answers, strict=True):
             cache.put(key, answer)
+            batch[key] = answer
+        self._answers = batch  # what the cache may have evicted again, for this batch
         self._unit_memo = ticket.memo
 
     def plan_done(self) -> None:
-        """The planned batch is transformed: forget its detection memo."""
+        """The planned batch is transformed: forget its detection memo and its answers."""
         self._unit_memo = None
+        self._answers = None
 
     def trace(self, obj: Any) -> tuple[Transformed, dict[str, list[Replacement]]]:
         """:meth:`transform` that also returns, for every original string that changed, the
@@ -886,6 +893,9 @@ class Pseudonymizer:
         if hit is not None:
             return hit
         if self._planned:  # a worker of the parallel engine draws nothing itself
+            hit = self._answers.get((ns, norm)) if self._answers is not None else None
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
             raise PlanMiss(ns)
         gen, canon = generator(ns, norm)
         # Ids are keyed hashes of (namespace, value): ``oid`` is the original's, ``fid`` the one

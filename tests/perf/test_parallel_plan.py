@@ -141,3 +141,26 @@ def test_a_dead_worker_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
     path = write_jsonl(tmp_path / "in.jsonl", _name_heavy(20, 3))
     with pytest.raises(DataError, match="worker process died"):
         _engine_lines(path, 2, 5)
+
+
+def test_a_batch_larger_than_the_cache_keeps_its_answers() -> None:
+    """A batch may need more values than ``cache_size``: installing its answers evicts some
+    of them from the bounded cache again, yet the batch still finds every one (it once
+    raised PlanMiss, and the whole run was redone serially)."""
+    from ftprep.pseudonymize import PseudonymizeConfig
+
+    rows = _name_heavy(120, 3)
+    serial = Pseudonymizer(KEY)
+    expected = [serial.transform(r).value for r in rows]
+    authority = Pseudonymizer(KEY)
+    worker = Pseudonymizer(KEY, PseudonymizeConfig(cache_size=16))
+    worker.plan_begin()
+    for row in rows:
+        worker.plan(row)
+    wanted, ticket = worker.plan_end()
+    assert len(wanted) > 16
+    worker.install(ticket, authority.assign_many(wanted))
+    assert [worker.transform(r).value for r in rows] == expected
+    worker.plan_done()
+    with pytest.raises(PlanMiss):  # the answers were the batch's only
+        worker.transform(rows[0])
