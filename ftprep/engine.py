@@ -106,6 +106,7 @@ class ReportTotals:
         self.occurrences: dict[str, int] = {}
         self.distinct_without_ids: dict[str, int] = {}
         self.ids: dict[str, _SortedIds] = {}
+        self.settled: dict[str, int] = {}  # distinct counts of ids folded by settle()
         self.any = False
 
     def add(self, delta: ReportDelta) -> None:
@@ -126,8 +127,18 @@ class ReportTotals:
             if etype not in delta.ids:
                 self.distinct_without_ids[etype] = max(self.distinct_without_ids.get(etype, 0),
                                                        count.distinct)
+        if delta.ids and self.settled:
+            raise RuntimeError("ReportTotals.add after settle(): distinct ids are gone")
         for etype, values in delta.ids.items():
             self.ids.setdefault(etype, _SortedIds()).add(values)
+
+    def settle(self) -> None:
+        """Keep the distinct counts, drop the ids they count (8 bytes a distinct value: ~32
+        MB at 1 GB of input). Call once every delta is added (the run's leak check is
+        done); the report is the same before and after."""
+        for etype, ids in self.ids.items():
+            self.settled[etype] = len(ids)
+        self.ids = {}
 
     @property
     def redraws(self) -> int:
@@ -156,8 +167,8 @@ class ReportTotals:
             setattr(out, name, dict(tally))
         for etype in sorted(self.occurrences):
             ids = self.ids.get(etype)
-            distinct = len(ids) if ids is not None and len(ids) else \
-                self.distinct_without_ids.get(etype, 0)
+            counted = len(ids) if ids is not None else self.settled.get(etype, 0)
+            distinct = counted or self.distinct_without_ids.get(etype, 0)
             out.entities[etype] = EntityCount(self.occurrences[etype], distinct)
         return out
 

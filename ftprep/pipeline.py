@@ -746,6 +746,9 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
             if gx_import is not None:
                 gx_import.join()
             state.leak.release()  # the hashed originals: not needed past the check
+            totals = getattr(state, "totals", None)
+            if totals is not None:
+                totals.settle()  # distinct counts stay, the ids they count go
             trim_heap()  # ... nor the repair's scratch: the checks come next
             if not leak["passed"] and config.fail_on_leak:
                 hits = leak["hits"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pytest
 from helpers import SAMPLE, write_jsonl
 
 from ftprep.config import PrepareConfig
@@ -47,6 +48,11 @@ def test_report_totals_equal_the_report_merge() -> None:
         totals.add(ReportDelta.take(rep))
     assert totals.report().to_dict() == expected.to_dict()
     assert ReportTotals().report() is None
+    totals.settle()  # the ids go, the counts stay
+    assert not totals.ids and totals.report().to_dict() == expected.to_dict()
+    totals.add(ReportDelta.take(PseudonymizeReport()))  # no ids: still fine
+    with pytest.raises(RuntimeError, match="settle"):
+        totals.add(ReportDelta.take(_report(9)))
 
 
 def test_pair_log_counts_fakes_with_two_originals() -> None:
