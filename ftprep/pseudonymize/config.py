@@ -87,7 +87,7 @@ class PseudonymizeConfig:
     #: originals shorter than this are not searched by the leak check (too many false hits)
     leak_min_length: int = 4
     #: bound of the per-process fake cache (entries)
-    cache_size: int = 25_000
+    cache_size: int = 10_000  # per cache and process: ~20 MB of a stream worker's memory
     #: optional NER plug-in, "module:factory" (see ftprep.pseudonymize.ner)
     ner_plugin: str | None = None
 
