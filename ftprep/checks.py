@@ -43,6 +43,7 @@ from .heap import trim_heap
 
 SEVERITIES = ("error", "warn", "off")
 CHECKED_SPLITS = ("train", "validation")
+ROW_COLUMN = "chk_row"  # the default suite's row number column (GX's unexpected index)
 MAX_EXAMPLE_IDS = 20
 SUITE_MODES = ("merge", "replace")
 
@@ -945,15 +946,23 @@ def _safe_observed(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
-def _ids_from_index_list(index_list: Any) -> list[str]:
+def _ids_from_index_list(index_list: Any, example_ids: pd.Series | None = None) -> list[str]:
+    """The example ids of GX's unexpected rows, named by ``example_id`` or by row number
+    (:data:`ROW_COLUMN`, looked up in ``example_ids``)."""
     ids: list[str] = []
     if not isinstance(index_list, list):
         return ids
     for item in index_list:
-        if isinstance(item, Mapping) and "example_id" in item:
+        if not isinstance(item, Mapping):
+            continue
+        if "example_id" in item:
             ids.append(str(item["example_id"]))
-            if len(ids) >= MAX_EXAMPLE_IDS:
-                break
+        elif ROW_COLUMN in item and example_ids is not None:
+            ids.append(str(example_ids.iat[int(item[ROW_COLUMN])]))
+        else:
+            continue
+        if len(ids) >= MAX_EXAMPLE_IDS:
+            break
     return ids
 
 
@@ -994,7 +1003,8 @@ def _normalise(
         observed = unexpected
     else:
         observed = None
-    ids = _ids_from_index_list(result.get("unexpected_index_list"))
+    ids = _ids_from_index_list(result.get("unexpected_index_list"),
+                               checked["example_id"] if "example_id" in checked.columns else None)
     if spec is not None and spec.flag_column is not None and column in checked.columns:
         flagged = checked.loc[checked[spec.flag_column].astype(bool), "example_id"]
         unexpected = int(len(flagged))
@@ -1054,8 +1064,14 @@ def run_checks(
     checked = add_helper_columns(checks_input(frame, suite_path, data_docs_dir),
                                  example_token_limit=example_token_limit,
                                  settings=settings, epochs=epochs)
+    validated = checked
     if suite_path is None and data_docs_dir is None:  # only the helper columns read these
         checked = checked.drop(columns=list(HELPER_INPUTS))
+        # GX names failing rows by their row number, not their example_id: the string
+        # column made GX's validation cost ~80 MB more at 1 GB of input (Arrow strings
+        # through every unexpected-row lookup); _normalise maps the numbers back
+        validated = checked.drop(columns=["example_id"])
+        validated[ROW_COLUMN] = np.arange(len(validated), dtype=np.int64)
     trim_heap()  # the helper columns' scratch, before GX validates
     gx = _import_gx()
     specs = default_specs(settings, example_token_limit) if suite_mode == "merge" else []
@@ -1081,7 +1097,9 @@ def run_checks(
         if exps:
             # Built whole, then stored once: adding one by one re-serializes the suite each time.
             suite = ctx.suites.add(gx.ExpectationSuite(name="ftprep-checks", expectations=exps))
-            validation = _validate(gx, ctx, suite, checked, data_docs_dir)
+            validation = _validate(gx, ctx, suite, validated, data_docs_dir,
+                                   ROW_COLUMN if validated is not checked else "example_id")
+            del validated
             for res in validation.results:
                 meta = (res.expectation_config.meta or {}).get("ftprep", {})
                 name = str(meta.get("name", res.expectation_config.type))
@@ -1126,14 +1144,16 @@ DATA_DOCS_WARNING = (
 
 
 def _validate(gx: Any, ctx: Any, suite: Any, checked: pd.DataFrame,
-              data_docs_dir: str | os.PathLike[str] | None = None) -> Any:
+              data_docs_dir: str | os.PathLike[str] | None = None,
+              index_column: str = "example_id") -> Any:
     asset = ctx.data_sources.add_pandas("ftprep").add_dataframe_asset("stats")
     batch_def = asset.add_batch_definition_whole_dataframe("all")
     vd = ctx.validation_definitions.add(
         gx.ValidationDefinition(data=batch_def, suite=suite, name="ftprep-checks")
     )
     if data_docs_dir is None:
-        return vd.run(batch_parameters={"dataframe": checked}, result_format=_RESULT_FORMAT)
+        return vd.run(batch_parameters={"dataframe": checked},
+                      result_format={**_RESULT_FORMAT, "unexpected_index_column_names": [index_column]})
     from great_expectations.checkpoint import UpdateDataDocsAction
 
     base = Path(data_docs_dir).resolve()
