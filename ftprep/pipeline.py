@@ -689,6 +689,7 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
     vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
     collector = StatsCollector(entity_types=entity_types)
+    collector.spill_to(out)  # the stats wait on disk too until the leak check needs them
     advice = CompletionAdvice()
     rejected_by_reason: Tally[str] = Tally()
     warnings_by_code: Tally[str] = Tally()
