@@ -199,6 +199,7 @@ def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[
 # --- sorted tables (main process) -----------------------------------------------------------
 
 MEMBER_CHUNK = 1 << 20  # keys per lookup in SortedTable.member
+TRIM_MIN_ROWS = 1 << 20  # a smaller index's build trims no heap (a full GC costs ~0.1 s)
 
 
 class SortedTable:
@@ -497,7 +498,8 @@ class LeakIndex:
     def _build_parts(self) -> tuple[_Part, _Part]:
         np = _np()
         self._flush()
-        trim_heap()  # the merge's scratch, before the parts' own (at 1 GB ~70 MB each)
+        if len(self._lower.keys) + len(self._cased.keys) >= TRIM_MIN_ROWS:
+            trim_heap()  # the merge's scratch, before the parts' own (at 1 GB ~70 MB each)
         lower, cased = self._lower, self._cased
         # originals that are also fakes are not reported: their (few) hashes, sorted
         dead_lower = lower.keys[self._fakes.member(lower.keys)]
