@@ -412,7 +412,8 @@ def _worker_main(conn: Any, ctx: RunContext, limits: ReadLimits) -> None:
     # while this process blocks sending a result (two full pipes would deadlock).
     inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
     threading.Thread(target=_read_pipe, args=(conn, inbox), daemon=True).start()
-    from .pipeline import BatchProcessor, trim_heap
+    from .heap import trim_heap
+    from .pipeline import BatchProcessor
 
     finished = 0
     pz = ctx.pseudonymizer

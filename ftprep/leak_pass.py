@@ -872,18 +872,6 @@ class Hits(Sequence[dict[str, Any]]):
     def __repr__(self) -> str:
         return f"Hits({list(self)!r})"
 
-    def rows(self) -> dict[str, RowSet]:
-        """Output file name -> the 0-based rows with hits."""
-        out: dict[str, RowSet] = {}
-        names = self._names
-        for code, line in zip(self._file, self._line, strict=True):
-            name = names[code]
-            rows = out.get(name)
-            if rows is None:
-                rows = out[name] = RowSet()
-            rows.add(line - 1)
-        return out
-
 
 def _chunks(files: Mapping[str, Path]) -> Iterator[tuple[str, int, list[bytes]]]:
     for name, path in files.items():

@@ -883,6 +883,7 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
         rounds += 1
         fix = repair_outputs(files, hits, ctx.pseudonymizer, state.leak.scanner(pz_config))
         for fname, index, counts in fix.counts.rows():  # the rows' entity counts
+            repaired.setdefault(fname, RowSet()).add(index)
             row = split_rows[by_file[fname]][index]
             for etype, n in counts.items():
                 for column in (f"pii_{etype}", "pii_total"):
@@ -890,8 +891,6 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
                         collector.ints[column][row] += n
         if not fix.total:
             break
-        for fname, index, _ in fix.counts.rows():
-            repaired.setdefault(fname, RowSet()).add(index)
         if getattr(state, "totals", None) is not None:  # the manifest's entity counts
             from .engine import ReportDelta
 

@@ -31,7 +31,7 @@ import orjson
 
 from ..errors import OutputError
 from ..io import BOM, dumps
-from ..leak_pass import Hits, RowSet
+from ..leak_pass import RowSet
 from .engine import REPAIRABLE_TYPES, Prefound, Pseudonymizer
 from .report import PseudonymizeReport
 
@@ -57,6 +57,8 @@ class RowCounts(Mapping[tuple[str, int], dict[str, int]]):
         if code is None:
             code = self._codes[name] = len(self._names)
             self._names.append(name)
+        if not 0 <= row < 1 << 40:
+            raise ValueError("RowCounts.add: a row number is 0-based and below 2**40")
         key = code << 40 | row
         if self._keys and key <= self._keys[-1]:
             raise ValueError("RowCounts.add: rows must come in file and row order")
@@ -109,8 +111,6 @@ class RepairResult:
 
 def rows_with_hits(hits: Iterable[Mapping[str, Any]]) -> dict[str, RowSet]:
     """Output file name -> 0-based rows, from leak-check hits (``file``, 1-based ``line``)."""
-    if isinstance(hits, Hits):
-        return hits.rows()
     out: dict[str, RowSet] = {}
     for hit in hits:
         out.setdefault(str(hit["file"]), RowSet()).add(int(hit["line"]) - 1)

@@ -42,8 +42,8 @@ def test_hits_read_back_as_the_dicts_given(hits: list[dict]) -> None:
     assert list(compact) == hits
     if hits:
         assert compact[0] == hits[0] and compact[-1] == hits[-1] and compact[1:] == hits[1:]
-    assert compact.rows() == rows_with_hits(hits)
-    assert compact.rows() == {f: {h["line"] - 1 for h in hits if h["file"] == f} for f in {h["file"] for h in hits}}
+    assert rows_with_hits(compact) == rows_with_hits(hits)
+    assert rows_with_hits(compact) == {f: {h["line"] - 1 for h in hits if h["file"] == f} for f in {h["file"] for h in hits}}
 
 
 def test_hits_share_their_type_lists() -> None:
@@ -72,6 +72,9 @@ def test_row_counts_need_file_and_row_order() -> None:
     compact.add("a", 5, {"PERSON": 1})
     with pytest.raises(ValueError, match="order"):
         compact.add("a", 5, {"PERSON": 1})
+    for row in (-1, 1 << 40):  # outside the packed key's row field
+        with pytest.raises(ValueError, match="0-based"):
+            compact.add("b", row, {"PERSON": 1})
 
 
 def test_near_duplicates_are_the_same_with_tiny_distance_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
