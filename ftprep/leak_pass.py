@@ -52,7 +52,9 @@ RESCAN_ROWS = 128  # rows per worker task when repaired rows are scanned again
 SCAN_CHARS = 1 << 20  # characters of rows scanned in one vectorized pass
 _NONZERO = re.compile(rb"[^\x00]")
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
-_SPLIT = re.compile(r"([^\W_]+)")  # the same, kept by split: separator, word, ..., separator
+# ASCII bytes: word characters as they are, every other byte blanked (a space) / 1 and 0
+_ASCII_BLANKED = bytes(c if c < 0x80 and _WORD.fullmatch(chr(c)) else 0x20 for c in range(256))
+_ASCII_FLAGS = bytes(int(c < 0x80 and _WORD.fullmatch(chr(c)) is not None) for c in range(256))
 _SCANNER: dict[str, Any] = {}  # per worker process only
 _WORDS = (1 << 10) - 1  # shape fields: words and anchor index (10 bits), prefix and suffix (6)
 _AFFIX = (1 << 6) - 1
@@ -678,18 +680,37 @@ class _Words:
     @classmethod
     def of(cls, lowered: str, row_start: Any, row_end: Any) -> _Words:
         np = _np()
-        parts = _SPLIT.split(lowered)  # separator, word, separator, ..., separator
-        words = parts[1::2]
-        try:
-            hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), np.uint32, len(words))
-        except UnicodeEncodeError:  # a lone surrogate
-            hashes = np.fromiter(map(word_hash, words), np.uint32, len(words))
-        offsets = np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)))
-        starts, ends = offsets[0:-1:2], offsets[1::2]
+        words, starts, ends = _word_spans(lowered)
+        hashes = np.fromiter(map(zlib.crc32, words), np.uint32, len(words))
         return cls(hashes, starts, ends,
                    row=np.searchsorted(row_start, starts, side="right") - 1,
                    row_lo=np.searchsorted(starts, row_start), row_hi=np.searchsorted(starts, row_end),
                    row_start=row_start, row_end=row_end)
+
+
+def _word_spans(text: str) -> tuple[list[bytes], Any, Any]:
+    """The words of ``text`` (maximal runs of :data:`_WORD` characters) UTF-8 encoded (a
+    lone surrogate is never part of a word), with their start and end offsets in ``text``
+    (int64 arrays): the words ``_WORD.finditer`` finds, without a Python object per
+    separator. Non-word characters are blanked in the UTF-8 bytes, which then split."""
+    np = _np()
+    if text.isascii():
+        raw = text.encode("ascii")
+        words = raw.translate(_ASCII_BLANKED).split()
+        is_word = np.frombuffer(raw.translate(_ASCII_FLAGS), np.bool_)
+    else:
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        high = points >= 0x80
+        is_word = np.frombuffer(_ASCII_FLAGS, np.bool_)[np.where(high, 0, points)]
+        distinct, inverse = np.unique(points[high], return_inverse=True)
+        flags = [_WORD.fullmatch(chr(c)) is not None for c in distinct.tolist()]
+        is_word[high] = np.array(flags, dtype=np.bool_)[inverse]
+        size = 1 + high.astype(np.int64) + (points >= 0x800) + (points >= 0x10000)  # UTF-8 bytes
+        data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8).copy()
+        data[~np.repeat(is_word, size)] = 0x20
+        words = data.tobytes().split()  # word bytes are alphanumeric ASCII or >= 0x80: never blank
+    edges = np.flatnonzero(np.diff(is_word, prepend=False, append=False))
+    return words, edges[0::2], edges[1::2]
 
 
 class HashedLeakScanner:
