@@ -52,9 +52,9 @@ RESCAN_ROWS = 128  # rows per worker task when repaired rows are scanned again
 SCAN_CHARS = 1 << 20  # characters of rows scanned in one vectorized pass
 _NONZERO = re.compile(rb"[^\x00]")
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
-# ASCII bytes: word characters as they are, every other byte blanked (a space) / 1 and 0
-_ASCII_BLANKED = bytes(c if c < 0x80 and _WORD.fullmatch(chr(c)) else 0x20 for c in range(256))
-_ASCII_FLAGS = bytes(int(c < 0x80 and _WORD.fullmatch(chr(c)) is not None) for c in range(256))
+# bytes of UTF-8 text: ASCII word characters and bytes >= 0x80 as they are, other ASCII blanked
+_ASCII_BLANKED = bytes(c if c >= 0x80 or _WORD.fullmatch(chr(c)) else 0x20 for c in range(256))
+_ASCII_FLAGS = bytes(int(c < 0x80 and _WORD.fullmatch(chr(c)) is not None) for c in range(256))  # 1: word
 _SCANNER: dict[str, Any] = {}  # per worker process only
 _WORDS = (1 << 10) - 1  # shape fields: words and anchor index (10 bits), prefix and suffix (6)
 _AFFIX = (1 << 6) - 1
@@ -689,28 +689,48 @@ class _Words:
 
 
 def _word_spans(text: str) -> tuple[list[bytes], Any, Any]:
-    """The words of ``text`` (maximal runs of :data:`_WORD` characters) UTF-8 encoded (a
-    lone surrogate is never part of a word), with their start and end offsets in ``text``
-    (int64 arrays): the words ``_WORD.finditer`` finds, without a Python object per
-    separator. Non-word characters are blanked in the UTF-8 bytes, which then split."""
+    """The words of ``text`` (maximal runs of :data:`_WORD` characters) UTF-8 encoded, with
+    their start and end offsets in ``text`` (int64 arrays): what ``_WORD.finditer`` finds,
+    without a Python object per separator.
+
+    Works on the UTF-8 bytes (lone surrogates passed through, never word characters): byte
+    tables tell ASCII word characters from the rest; each non-ASCII character (its bytes are
+    the bytes >= 0x80) is decoded in numpy and its distinct code points are asked of the
+    regex. Non-word bytes are blanked, so the words split; byte offsets become character
+    offsets by counting the UTF-8 continuation bytes before them."""
     np = _np()
-    if text.isascii():
-        raw = text.encode("ascii")
-        words = raw.translate(_ASCII_BLANKED).split()
-        is_word = np.frombuffer(raw.translate(_ASCII_FLAGS), np.bool_)
-    else:
-        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        high = points >= 0x80
-        is_word = np.frombuffer(_ASCII_FLAGS, np.bool_)[np.where(high, 0, points)]
-        distinct, inverse = np.unique(points[high], return_inverse=True)
-        flags = [_WORD.fullmatch(chr(c)) is not None for c in distinct.tolist()]
-        is_word[high] = np.array(flags, dtype=np.bool_)[inverse]
-        size = 1 + high.astype(np.int64) + (points >= 0x800) + (points >= 0x10000)  # UTF-8 bytes
-        data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8).copy()
-        data[~np.repeat(is_word, size)] = 0x20
-        words = data.tobytes().split()  # word bytes are alphanumeric ASCII or >= 0x80: never blank
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        raw = text.encode("utf-8", "surrogatepass")
+    blanked = raw.translate(_ASCII_BLANKED)  # bytes >= 0x80 kept
+    is_word = np.frombuffer(raw.translate(_ASCII_FLAGS), np.bool_)
+    if len(raw) == len(text):  # ASCII: byte offsets are character offsets
+        edges = np.flatnonzero(np.diff(is_word, prepend=False, append=False))
+        return blanked.split(), edges[0::2], edges[1::2]
+    data = np.frombuffer(raw, np.uint8)
+    high = np.flatnonzero(data >= 0x80)  # every byte of the non-ASCII characters, in order
+    top = data[high]
+    lead, cont = high[top >= 0xC0], high[top < 0xC0]
+    first = data[lead].astype(np.uint32)
+    size = 2 + (first >= 0xE0).astype(np.int64) + (first >= 0xF0)
+    tail = [data[np.minimum(lead + k, len(data) - 1)].astype(np.uint32) & 0x3F for k in (1, 2, 3)]
+    point = np.where(size == 2, (first & 0x1F) << 6 | tail[0],
+                     np.where(size == 3, (first & 0x0F) << 12 | tail[0] << 6 | tail[1],
+                              (first & 0x07) << 18 | tail[0] << 12 | tail[1] << 6 | tail[2]))
+    distinct, inverse = np.unique(point, return_inverse=True)
+    known = [_WORD.fullmatch(chr(c)) is not None for c in distinct.tolist()]
+    high_word = np.repeat(np.array(known, dtype=np.bool_)[inverse.reshape(-1)], size)
+    is_word = is_word.copy()
+    is_word[high] = high_word
+    if not high_word.all():
+        bytes_ = np.frombuffer(blanked, np.uint8).copy()
+        bytes_[high[~high_word]] = 0x20
+        blanked = bytes_.tobytes()
     edges = np.flatnonzero(np.diff(is_word, prepend=False, append=False))
-    return words, edges[0::2], edges[1::2]
+    # minus the continuation bytes before each edge (an edge is never at one)
+    edges -= np.bincount(edges.searchsorted(cont), minlength=len(edges) + 1)[:-1].cumsum()
+    return blanked.split(), edges[0::2], edges[1::2]
 
 
 class HashedLeakScanner:
