@@ -441,9 +441,48 @@ def dumps(obj: Any) -> bytes:
     """The one canonical serialization for records ftprep changed.
 
     Compact separators, UTF-8 (``ensure_ascii=False``), keys in their original
-    order, ``/`` not escaped: the form the spec asks for.
+    order, ``/`` not escaped: the form the spec asks for. The bytes are those of
+    ``json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")``;
+    orjson writes them (several times faster) when the value holds only types whose
+    text is the same in both (:func:`_orjson_writes_alike`), json otherwise.
     """
+    if _orjson_writes_alike(obj):
+        try:
+            return orjson.dumps(obj)
+        except TypeError:  # orjson.JSONEncodeError is one
+            pass  # a non-str key, an int beyond 64 bits, a lone surrogate, deep nesting...
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# Scalars orjson writes byte for byte as json.dumps(ensure_ascii=False) does: strings (same
+# escapes: \" \\ \b \f \n \r \t, other controls as lowercase \u00XX, nothing else), ints
+# (orjson raises beyond 64 bits: json then writes them), true/false/null. Floats are not
+# here: their text can differ (json writes repr: 1e+16, orjson 1e16).
+_ALIKE_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _orjson_writes_alike(obj: Any) -> bool:
+    """True when ``obj`` holds only dicts, lists and :data:`_ALIKE_SCALARS` (exact types),
+    nested at most :data:`_ALIKE_DEPTH` deep (so a value that holds itself ends the walk).
+    Dict keys are left to orjson, which refuses anything but a str."""
+    if type(obj) is not dict and type(obj) is not list:
+        return type(obj) in _ALIKE_SCALARS
+    scalars = _ALIKE_SCALARS
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _ALIKE_DEPTH:
+            return False
+        for child in (value.values() if type(value) is dict else value):
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1))
+            elif kind not in scalars:
+                return False
+    return True
+
+
+_ALIKE_DEPTH = 128  # orjson refuses more than 255 levels; deeper values go to json
 
 
 def file_sha256(path: str | os.PathLike[str]) -> tuple[str, int]:
