@@ -234,7 +234,10 @@ def _shape(obj: Any, limit: int) -> tuple[bool, int, bool]:
         else:
             children = value
         for child in children:
-            if isinstance(child, (dict, list)):
+            kind = type(child)
+            if kind is str or kind is int:  # most leaves: settled by their exact type
+                continue
+            if kind is dict or kind is list or isinstance(child, (dict, list)):
                 stack.append((child, depth + 1))
             elif isinstance(child, float):
                 has_float = True

@@ -454,7 +454,15 @@ def _special_tokens(rec: Record, obj: Any) -> None:
     stack = [obj]
     while stack:
         v = stack.pop()
-        if isinstance(v, str):
+        kind = type(v)  # exact types first (what the parser gives), then the general checks
+        if kind is str:
+            if "<|" in v:  # every special token starts so (find_special_tokens' own test)
+                found.update(find_special_tokens(v))
+        elif kind is dict:
+            stack.extend(v.values())
+        elif kind is list:
+            stack.extend(v)
+        elif isinstance(v, str):
             found.update(find_special_tokens(v))
         elif isinstance(v, Mapping):
             stack.extend(v.values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -16,8 +17,10 @@ from helpers import SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftprep.io import _orjson_writes_alike, dumps
+from ftprep.io import _orjson_writes_alike, _shape, dumps
+from ftprep.records import Record
 from ftprep.stats import _DigestMemo, example_features, simhash64
+from ftprep.validate import _special_tokens
 
 _WORD = re.compile(r"\w+")
 
@@ -158,3 +161,78 @@ def test_dumps_of_sample_records() -> None:
         assert dumps(obj) == reference_dumps(obj)
         assert dumps({"source": "f", "line": 3, "record": obj}) == reference_dumps(
             {"source": "f", "line": 3, "record": obj})
+
+
+# --- parse and validate walks (exact-type fast paths) ---------------------------------------
+
+def reference_shape(obj: Any, limit: int) -> tuple[bool, int, bool]:
+    """(deeper than limit, object keys, holds a float), by recursion with isinstance."""
+    def walk(v: Any, depth: int) -> tuple[bool, int, bool]:
+        if not isinstance(v, (dict, list)):
+            return False, 0, isinstance(v, float)
+        if depth > limit:
+            return True, 0, False
+        keys = len(v) if isinstance(v, dict) else 0
+        deep = has_float = False
+        for child in (v.values() if isinstance(v, dict) else v):
+            d, k, f = walk(child, depth + 1)
+            deep, keys, has_float = deep or d, keys + k, has_float or f
+        return deep, keys, has_float
+    if not isinstance(obj, (dict, list)):
+        return limit < 1, 0, isinstance(obj, float)
+    return walk(obj, 1)
+
+
+class _Str(str):
+    pass
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _Map(Mapping[str, Any]):
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES)
+def test_shape_counts_keys_and_floats(obj: Any) -> None:
+    deep, keys, has_float = _shape(obj, 64)
+    assert not deep
+    assert (keys, has_float) == reference_shape(obj, 64)[1:]
+
+
+def test_shape_of_subclasses_and_depth() -> None:
+    obj = {"a": [_Dict(x=1.5)], "b": True, "c": [[[1]]]}
+    assert _shape(obj, 64) == (False, 4, True) == reference_shape(obj, 64)
+    assert _shape(obj, 4) == (False, 4, True)
+    assert _shape(obj, 3)[0] is True  # [[[1]]] under "c" is 4 deep; the walk stops there
+    assert _shape([True, 2, "x", None], 1) == (False, 0, False)
+    assert _shape(2.5, 1) == (False, 0, True)
+
+
+def _tokens_of(obj: Any) -> tuple[list[str], int | None]:
+    rec = Record(source="f", line=1, raw=b"")
+    _special_tokens(rec, obj)
+    return [f.message for f in rec.findings], rec.stats.get("special_token_hits")
+
+
+def test_special_tokens_found_wherever_they_are() -> None:
+    assert _tokens_of({"messages": [{"content": "no tokens <| here"}]}) == ([], None)
+    nested = {"m": [{"c": "a <|endoftext|> b"}, [_Str("x<|fim_prefix|>")]],
+              "k": _Map({"z": "<|endofprompt|>"}), "d": _Dict(y=("t", "<|fim_middle|>"))}
+    messages, hits = _tokens_of(nested)
+    assert hits == 3  # the tuple is not walked (as before): lists and mappings only
+    assert messages == ["text contains special token(s) <|endofprompt|>, <|endoftext|>, "
+                        "<|fim_prefix|>"]
