@@ -784,17 +784,19 @@ class Pseudonymizer:
         handler = self._handler_map.get(etype)
         if handler is None:
             return value
-        if etype == "GUID" and span.sub:
-            self._report.guid_contexts[span.sub] = self._report.guid_contexts.get(span.sub, 0) + 1
+        sub = span.sub
+        if etype == "GUID" and sub:
+            gcx = self._report.guid_contexts
+            gcx[sub] = gcx.get(sub, 0) + 1
+        ck = (etype, sub, value)
         if self._observing:
             if self._plan is not None:  # plan(): a value's draws are recorded at its first use
-                ck = (etype, span.sub, value)
                 if ck in self._plan_done:
                     return value
                 self._plan_done.add(ck)
             return handler(value, span)[0]
-        ck = (etype, span.sub, value)
-        hit = self._rcache.get(ck)
+        rcache = self._rcache
+        hit = rcache.get(ck)
         if hit is None:
             contexts: tuple[tuple[str, int], ...] = ()
             if etype in _COMPOSITE:  # may replace values inside: count them with this one
@@ -821,20 +823,27 @@ class Pseudonymizer:
                 if self._mapping is not None:
                     self._mapping[(etype, new)] = value
             hit = (new, oid, inner_counts, contexts)
-            self._rcache.put(ck, hit)
-        else:
+            if len(rcache) >= rcache._max:  # (_BoundedCache.put, inlined: once per new value)
+                rcache.popitem(last=False)
+            rcache[ck] = hit
+            if new != value:
+                counts[etype] = counts.get(etype, 0) + 1
+                self._report.add(etype, oid)
+            return new
+        report = self._report
+        if hit[2]:
             for etype_in, n in hit[2]:
                 counts[etype_in] = counts.get(etype_in, 0) + n
                 for _ in range(n):
-                    self._report.add(etype_in, None)
-            if hit[3]:
-                gc = self._report.guid_contexts
-                for k, n in hit[3]:
-                    gc[k] = gc.get(k, 0) + n
+                    report.add(etype_in, None)
+        if hit[3]:
+            gc = report.guid_contexts
+            for k, n in hit[3]:
+                gc[k] = gc.get(k, 0) + n
         new = hit[0]
         if new != value:
             counts[etype] = counts.get(etype, 0) + 1
-            self._report.add(etype, hit[1])
+            report.add(etype, hit[1])
         return new
 
     def _handlers(self) -> dict[str, Callable[[str, Span], tuple[str, int | None]]]:
@@ -871,9 +880,13 @@ class Pseudonymizer:
         if self._observing:
             return
         # names keep their case (the leak check matches them case-sensitively: "Will", "Mark")
-        cased = etype in ("PERSON", "ORGANIZATION")
-        self._originals.setdefault(etype, set()).add(original if cased else original.lower())
-        fakes = self._fakes.setdefault(etype, set())
+        originals = self._originals.get(etype)
+        if originals is None:
+            originals = self._originals[etype] = set()
+        originals.add(original if etype in _CASED_TYPES else original.lower())
+        fakes = self._fakes.get(etype)
+        if fakes is None:
+            fakes = self._fakes[etype] = set()
         fakes.add(fake.lower())
         if etype == "URL":  # also as the detectors cut it at the end ("...sig=[REDACTED]")
             fakes.add(url_as_detected(fake).lower())
@@ -886,18 +899,23 @@ class Pseudonymizer:
                 self._plan[(ns, norm)] = None
                 return norm, 0
             oid = self._hasher.oid(ns, norm)
-            if oid not in self._seen:
-                self._seen.add(oid)
+            self._seen.add_new(oid)
             return norm, oid
-        hit = self._cache.get((ns, norm))
+        key = (ns, norm)
+        hit = self._cache.get(key)
         if hit is not None:
-            return hit
+            return hit  # type: ignore[no-any-return]
         if self._planned:  # a worker of the parallel engine draws nothing itself
-            hit = self._answers.get((ns, norm)) if self._answers is not None else None
+            hit = self._answers.get(key) if self._answers is not None else None
             if hit is not None:
                 return hit  # type: ignore[no-any-return]
             raise PlanMiss(ns)
-        gen, canon = generator(ns, norm)
+        simple = _GENERATORS.get(ns)
+        if simple is not None:  # ``generator(ns, norm)`` without building a closure
+            fake_of, canon = simple
+            draw: Callable[[F.KeyedRng], str] | None = None
+        else:
+            draw, canon = generator(ns, norm)
         # Ids are keyed hashes of (namespace, value): ``oid`` is the original's, ``fid`` the one
         # a drawn fake would have as an original. ``_owners`` maps fid -> oid, ``_seen`` holds
         # every oid so far (compact tables: a 1 GB log holds millions).
@@ -905,14 +923,15 @@ class Pseudonymizer:
         oid = hasher.oid(ns, norm)
         seen = self._seen
         owners = self._owners
-        first = oid not in seen
+        first = seen.add_new(oid)
         if first:
-            seen.add(oid)
             owner = owners.get(oid)
             if owner is not None and owner != oid:
                 self._report.collisions += 1  # this original was already emitted as a fake
+        seed = hasher.seed
         for counter in range(MAX_DRAWS):
-            fake = gen(F.KeyedRng(hasher.seed(ns, norm, counter), counter))
+            rng = F.KeyedRng(seed(ns, norm, counter), counter)
+            fake = fake_of(rng, norm) if draw is None else draw(rng)
             fnorm = canon(fake)
             fid = hasher.oid(ns, fnorm)
             owner = owners.get(fid)
@@ -930,8 +949,9 @@ class Pseudonymizer:
                     self._redraw_log[oid] = counter + 1
         else:  # the generators widen their pools long before this: never emit a shared fake
             raise DataError(f"pseudonymize: no free {ns} fake after {MAX_DRAWS} draws")
-        self._cache.put((ns, norm), (fake, oid))
-        return fake, oid
+        hit = (fake, oid)
+        self._cache.put(key, hit)
+        return hit
 
     def _is_original(self, fake: str, strict: bool = False) -> bool:
         """During a repair: whether ``fake`` is, as a whole, an original the run's leak scanner
@@ -1352,6 +1372,7 @@ _NOT_SURNAME_WORDS = _COMMON_WORDS | _NOT_SURNAMES
 # Handlers that replace values inside theirs (a URL's host and path, a resource ID's GUID and
 # names): the inner counts are kept with the composite so a repeat counts them again.
 _COMPOSITE = frozenset(("URL", "AZURE_RESOURCE_ID"))
+_CASED_TYPES = frozenset(("PERSON", "ORGANIZATION"))
 _AZURE_SUFFIX_SET = frozenset(AZURE_HOST_SUFFIXES)
 _AZURE_DOTTED = tuple("." + suffix for suffix in AZURE_HOST_SUFFIXES)
 

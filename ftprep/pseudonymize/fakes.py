@@ -108,11 +108,19 @@ class KeyedHasher:
 
     def seed(self, namespace: str, norm: str, counter: int = 0) -> bytes:
         """Equal to ``keyed_seed(key, namespace, norm, counter)``."""
-        return self.digest(f"{namespace}\x1f{norm}\x1f{counter}".encode("utf-8", "surrogatepass"))
+        inner = self._inner.copy()
+        inner.update(f"{namespace}\x1f{norm}\x1f{counter}".encode("utf-8", "surrogatepass"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
     def oid(self, namespace: str, norm: str) -> int:
         """Equal to ``original_id(key, namespace, norm)``."""
-        return int.from_bytes(self.digest(f"{namespace}\x1f{norm}\x1f-1".encode("utf-8", "surrogatepass"))[:8], "big")
+        inner = self._inner.copy()
+        inner.update(f"{namespace}\x1f{norm}\x1f-1".encode("utf-8", "surrogatepass"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return int.from_bytes(outer.digest()[:8], "big")
 
 
 # -- case helpers ---------------------------------------------------------------------------

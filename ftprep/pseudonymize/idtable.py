@@ -101,7 +101,27 @@ class IdSet:
         """Add ``key`` (callers test membership first, so members are not re-added)."""
         self._recent.add(key)
         if len(self._recent) >= _FOLD:
-            recent, self._recent = self._recent, set()
-            new = np.fromiter(recent, _U64, len(recent))
-            new.sort()
-            (self._keys,) = _merge_sorted(self._keys, new)
+            self._fold()
+
+    def add_new(self, key: int) -> bool:
+        """Add ``key`` unless present; whether it was new (``key not in s`` then ``s.add(key)``,
+        in one call)."""
+        recent = self._recent
+        if key in recent:
+            return False
+        keys = self._keys
+        if len(keys):
+            k = _U64(key)
+            i = int(keys.searchsorted(k))
+            if i < len(keys) and keys[i] == k:
+                return False
+        recent.add(key)
+        if len(recent) >= _FOLD:
+            self._fold()
+        return True
+
+    def _fold(self) -> None:
+        recent, self._recent = self._recent, set()
+        new = np.fromiter(recent, _U64, len(recent))
+        new.sort()
+        (self._keys,) = _merge_sorted(self._keys, new)

@@ -46,7 +46,9 @@ class PseudonymizeReport:
             ent = self.entities[etype] = EntityCount()
         ent.occurrences += 1
         if oid is not None:
-            ids = self.distinct_ids.setdefault(etype, set())
+            ids = self.distinct_ids.get(etype)
+            if ids is None:
+                ids = self.distinct_ids[etype] = set()
             if oid not in ids:
                 ids.add(oid)
                 ent.distinct = len(ids)
