@@ -28,6 +28,7 @@ sending them (:func:`encode`), so the main process only merges sorted arrays.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
@@ -54,6 +55,7 @@ _NONZERO = re.compile(rb"[^\x00]")
 _WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
 # bytes of UTF-8 text: ASCII word characters and bytes >= 0x80 as they are, other ASCII blanked
 _ASCII_BLANKED = bytes(c if c >= 0x80 or _WORD.fullmatch(chr(c)) else 0x20 for c in range(256))
+_ASCII_DIGITS = bytes(int(0x30 <= c <= 0x39) for c in range(256))
 _ASCII_FLAGS = bytes(int(c < 0x80 and _WORD.fullmatch(chr(c)) is not None) for c in range(256))  # 1: word
 _SCANNER: dict[str, Any] = {}  # per worker process only
 _WORDS = (1 << 10) - 1  # shape fields: words and anchor index (10 bits), prefix and suffix (6)
@@ -160,42 +162,149 @@ def _shape_of(value: str, cased: bool = False) -> tuple[str, int, int] | None:
 
 def encode(originals: Mapping[str, Iterable[str]], fakes: Mapping[str, Iterable[str]],
            min_length: int, secret_marker: str) -> LeakDelta:
-    """Hash the originals (with entity types and shapes) and fakes of a pseudonymizer."""
+    """Hash the originals (with entity types and shapes) and fakes of a pseudonymizer.
+
+    One entry per searched string, in the order the originals come: an identifier is
+    searched lower-cased, a name as written, UPPER and Title (a set: its own order)."""
     np = _np()
     types = sorted(originals)
     marker = secret_marker.lower()
-    rows: list[tuple[int, int, bool, int, int, int, int, int]] = []
-    wordless: list[tuple[str, bool, int, int]] = []
+    keyed: list[str] = []  # the lower-cased originals kept
+    variants: list[str] = []
+    owner: list[int] = []  # each variant's index into ``keyed``
+    flags: list[bool] = []
+    codes: list[int] = []
     for code, etype in enumerate(types):
-        cased = etype in NAME_TYPES
+        if etype not in NAME_TYPES:  # searched as the lower-cased original itself
+            kept = [v for v in map(str.lower, originals[etype]) if len(v) >= min_length and v != marker]
+            owner += range(len(keyed), len(keyed) + len(kept))
+            keyed += kept
+            variants += kept
+            flags += [False] * len(kept)
+            codes += [code] * len(kept)
+            continue
         for value in originals[etype]:
             v = value.lower()
             if len(v) < min_length or v == marker:
                 continue
-            key = full_hash(v)
-            for variant in ({value, value.upper(), value.title()} if cased else (v,)):
-                shaped = _shape_of(variant, cased)
-                if shaped is None:
-                    wordless.append((variant, cased, code, key))
-                    continue
-                word = shaped[0]
-                # anchors are looked up among the words of the lower-cased row; a name's
-                # anchor word is lower-cased both ways the row may have been: as a whole
-                # (a final sigma is then "ς") or character by character (a row in which some
-                # character changes length when lower-cased, where it is "σ")
-                anchor = word_hash(word.lower() if cased else word)
-                alt = word_hash(_lower_each(word)) if cased else anchor
-                rows.append((full_hash(variant), key, cased, code, anchor, alt, shaped[1], shaped[2]))
-    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 8
-    fake_hashes = [full_hash(f.lower()) for values in fakes.values() for f in values]
+            for variant in {value, value.upper(), value.title()}:
+                variants.append(variant)
+                owner.append(len(keyed))
+                flags.append(True)
+                codes.append(code)
+            keyed.append(v)
+    key = _full_hashes(keyed)[np.array(owner, dtype=np.int64)]
+    cased = np.array(flags, dtype=bool)
+    named = np.flatnonzero(cased)
+    match = key.copy()  # an identifier's searched string is its key's string
+    match[named] = _full_hashes([variants[i] for i in named.tolist()])
+    etype_ = np.array(codes, dtype=np.uint8)
+    ok, anchor, alt, shape, sig = _shapes(variants, flags)
+    wordless = [(variants[i], flags[i], codes[i], int(key[i])) for i in np.flatnonzero(~ok).tolist()]
+    if not ok.all():
+        match, key, cased, etype_, anchor, alt, shape, sig = (
+            c[ok] for c in (match, key, cased, etype_, anchor, alt, shape, sig))
     return LeakDelta(
-        types=types,
-        match=np.array(cols[0], dtype=np.uint64), key=np.array(cols[1], dtype=np.uint64),
-        cased=np.array(cols[2], dtype=bool), etype=np.array(cols[3], dtype=np.uint8),
-        anchor=np.array(cols[4], dtype=np.uint32), alt=np.array(cols[5], dtype=np.uint32),
-        shape=np.array(cols[6], dtype=np.uint32), sig=np.array(cols[7], dtype=np.uint32),
-        fakes=np.array(fake_hashes, dtype=np.uint64), wordless=wordless,
+        types=types, match=match, key=key, cased=cased, etype=etype_,
+        anchor=anchor, alt=alt, shape=shape, sig=sig,
+        fakes=_full_hashes([f.lower() for values in fakes.values() for f in values]),
+        wordless=wordless,
     )
+
+
+_BLAKE64 = functools.partial(hashlib.blake2b, digest_size=8)
+
+
+def _full_hashes(values: list[str]) -> Any:
+    """:func:`full_hash` of each value, as a uint64 array."""
+    np = _np()
+    try:
+        blob = b"".join([h.digest() for h in map(_BLAKE64, map(str.encode, values))])
+    except UnicodeEncodeError:  # a lone surrogate
+        blob = b"".join([_blake64(v.encode("utf-8", "surrogatepass")) for v in values])
+    return np.frombuffer(blob, dtype=">u8").astype(np.uint64)
+
+
+def _shapes(variants: list[str], cased: list[bool]) -> tuple[Any, Any, Any, Any, Any]:
+    """For each searched string: whether a shape fits it (:func:`_shape_of`), the hash of its
+    anchor word (lower-cased), that of the anchor lower-cased character by character (a
+    name's second anchor, see :func:`_scalar_shape`), the packed shape and the signature.
+
+    ASCII strings (where lower-casing keeps every word and ``isalpha`` / ``isdigit`` are
+    per byte) are done together: their lower-cased words in one split, each string's words
+    counted, its anchor (the first word of the highest :func:`_anchor_score`) found and its
+    signature taken from prefix sums, in numpy; other strings one at a time."""
+    np = _np()
+    n = len(variants)
+    ok = np.zeros(n, dtype=bool)
+    cols = [np.zeros(n, dtype=np.uint32) for _ in range(4)]  # anchor, alt, shape, sig
+    plain = np.fromiter(map(str.isascii, variants), bool, n)
+    if plain.any():
+        at = np.flatnonzero(plain)
+        part = _ascii_shapes([variants[i] for i in at.tolist()])
+        ok[at] = part[0]
+        for col, values in zip(cols, (part[1], part[1], part[2], part[3]), strict=True):
+            col[at] = values
+    for i in np.flatnonzero(~plain).tolist():
+        shaped = _scalar_shape(variants[i], cased[i])
+        if shaped is not None:
+            ok[i] = True
+            for col, value in zip(cols, shaped, strict=True):
+                col[i] = value
+    return ok, *cols
+
+
+def _ascii_shapes(values: list[str]) -> tuple[Any, Any, Any, Any]:
+    """(fits, anchor hash, packed shape, signature) of ASCII strings (see :func:`_shapes`)."""
+    np = _np()
+    n = len(values)
+    lengths = np.fromiter(map(len, values), np.int64, n)
+    row_end = np.cumsum(lengths + 1) - 1
+    row_start = row_end - lengths
+    text = "\n".join(values).lower()
+    words = _Words.of(text, row_start, row_end)
+    count = words.row_hi - words.row_lo
+    ok = (count > 0) & (count <= _WORDS)
+    first = np.minimum(words.row_lo, max(len(words.hashes) - 1, 0))
+    last = np.maximum(words.row_hi - 1, 0)
+    if not len(words.hashes):
+        return ok, np.zeros(n, np.uint32), np.zeros(n, np.uint32), np.zeros(n, np.uint32)
+    prefix = words.starts[first] - row_start
+    suffix = row_end - words.ends[last]
+    ok &= (prefix <= _AFFIX) & (suffix <= _AFFIX)
+    # the anchor: mixed letters and digits first, then length; the first such word wins
+    digits = np.zeros(len(text) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(text.encode().translate(_ASCII_DIGITS), np.uint8), out=digits[1:])
+    size = words.ends - words.starts
+    in_word = digits[words.ends] - digits[words.starts]
+    score = ((in_word > 0) & (in_word < size)).astype(np.int64) << 40 | size
+    rows = np.flatnonzero(count > 0)
+    top = np.zeros(n, dtype=np.int64)
+    top[rows] = np.maximum.reduceat(score, words.row_lo[rows])
+    best_words = np.flatnonzero(score == top[words.row])
+    _, firsts = np.unique(words.row[best_words], return_index=True)
+    best = np.zeros(n, dtype=np.int64)
+    best[rows] = best_words[firsts]
+    anchor = np.where(ok, words.hashes[best], 0).astype(np.uint32)
+    shape = np.where(ok, count << 22 | (best - first) << 12 | prefix << 6 | suffix, 0).astype(np.uint32)
+    sig = np.where(ok, words.signature(first, last), 0).astype(np.uint32)
+    return ok, anchor, shape, sig
+
+
+def _scalar_shape(variant: str, cased: bool) -> tuple[int, int, int, int] | None:
+    """(anchor hash, second anchor hash, packed shape, signature) of one searched string, or
+    None when no shape fits it."""
+    shaped = _shape_of(variant, cased)
+    if shaped is None:
+        return None
+    word = shaped[0]
+    # anchors are looked up among the words of the lower-cased row; a name's anchor word is
+    # lower-cased both ways the row may have been: as a whole (a final sigma is then "ς") or
+    # character by character (a row in which some character changes length when lower-cased,
+    # where it is "σ")
+    anchor = word_hash(word.lower() if cased else word)
+    alt = word_hash(_lower_each(word)) if cased else anchor
+    return anchor, alt, shaped[1], shaped[2]
 
 
 # --- sorted tables (main process) -----------------------------------------------------------
@@ -306,18 +415,62 @@ def _contains(sorted_values: Any, h: int) -> bool:
 
 
 class HashSet:
-    """A sorted uint64 array with ``in`` for strings (hashed with :func:`full_hash`)."""
+    """A sorted uint64 array with ``in`` for strings (hashed with :func:`full_hash`).
+
+    Asked one string at a time (the residual check asks about each detected value, and
+    values repeat close together): answers are memoized, at most :data:`MEMO_SIZE` strings
+    at a time (the memo is emptied when full), and the hash is looked up by ``bisect`` in
+    a memoryview of the array (about twice as fast as a numpy call per string)."""
 
     def __init__(self, values: Any) -> None:
         self.values = values
+        self._memo: dict[str, bool] = {}
+        self._view: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"values": self.values}  # a memoryview does not pickle; the memo need not
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.values = state["values"]
+        self._memo = {}
+        self._view = None
 
     def __contains__(self, item: object) -> bool:
         if not isinstance(item, str) or not len(self.values):
             return False
-        return _contains(self.values, full_hash(item))
+        known = self._memo.get(item)
+        if known is None:
+            known = self._has(full_hash(item))
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[item] = known
+        return known
+
+    def _has(self, h: int) -> bool:
+        if self._view is None:
+            self._view = _uint64_view(self.values)
+        if self._view is False:
+            return _contains(self.values, h)
+        i = bisect.bisect_left(self._view, h)
+        return i < len(self._view) and self._view[i] == h
 
     def __len__(self) -> int:
         return len(self.values)
+
+
+MEMO_SIZE = 1 << 12
+
+
+def _uint64_view(values: Any) -> Any:
+    """A memoryview whose items are the (Python int) values of a uint64 array, or False
+    where the array has no such buffer (not contiguous, not in native byte order)."""
+    try:
+        view = memoryview(values)
+    except TypeError:
+        return False
+    if view.ndim != 1 or view.itemsize != 8 or view.format not in ("L", "Q"):
+        return False
+    return view
 
 
 _LOWER_COLUMNS = {"etype": "uint8", "anchor": "uint32", "shape": "uint32", "sig": "uint32"}
