@@ -724,6 +724,7 @@ class _Part:
         self.anchor_first = np.nonzero(first)[0].astype(index)
         self.anchors = high[self.anchor_first]
         self.anchor_count = np.diff(np.append(self.anchor_first, len(high))).astype(index)
+        self.shift, self.bitmap = _anchor_bitmap(self.anchors)
         # signatures of the strings to report only: originals that are also fakes (common
         # name words, when the run's fakes and its data draw names from one pool) are many
         self.sigs = np.unique(sig if self.alive is None else sig[self.alive])
@@ -744,12 +745,15 @@ class _Part:
         hashes = words.hashes
         if not len(self.anchors) or not len(hashes):
             return []
-        at = np.minimum(self.anchors.searchsorted(hashes), len(self.anchors) - 1)
-        hit_words = np.nonzero(self.anchors[at] == hashes)[0]
+        # words whose anchor bit is set (a few percent), then looked up
+        bit = hashes >> np.uint32(self.shift)
+        maybe = np.flatnonzero(self.bitmap[bit >> np.uint32(3)] >> (bit & np.uint32(7)).astype(np.uint8) & 1)
+        at = np.minimum(self.anchors.searchsorted(hashes[maybe]), len(self.anchors) - 1)
+        hit = self.anchors[at] == hashes[maybe]
+        hit_words, at = maybe[hit], at[hit]
         if not len(hit_words):
             return []
         # one row per (anchor word, shape) pair: the candidate span the shape describes
-        at = at[hit_words]
         counts = self.anchor_count[at]
         word = np.repeat(hit_words, counts)
         offsets = np.repeat(np.cumsum(counts) - counts, counts)
@@ -791,6 +795,25 @@ class _Part:
             return []
         spans = list(candidates)
         return [(*spans[k], types[int(self.etype[at[k]])]) for k in found.tolist()]
+
+
+def _anchor_bitmap(anchors: Any) -> tuple[int, Any]:
+    """A bitmap over the top bits of the (sorted, distinct) 32-bit anchors: 8 to 16 bits an
+    anchor (at most 2**32 bits), so a word whose bit is clear (most words) needs no binary
+    search. Returns (shift, bitmap as uint8): a hash's bit is ``hash >> shift``."""
+    np = _np()
+    bits = 16
+    while bits < 32 and 1 << bits < 8 * len(anchors):
+        bits += 1
+    shift = 32 - bits
+    bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
+    if len(anchors):
+        bit = anchors >> np.uint32(shift)  # sorted, as the anchors are
+        byte = bit >> np.uint32(3)
+        starts = np.flatnonzero(np.diff(byte, prepend=byte[0] ^ np.uint32(1)))
+        masks = (np.uint8(1) << (bit & np.uint32(7)).astype(np.uint8)).astype(np.uint8)
+        bitmap[byte[starts]] = np.bitwise_or.reduceat(masks, starts)
+    return shift, bitmap
 
 
 def _blake64(data: bytes) -> bytes:
