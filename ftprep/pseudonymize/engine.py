@@ -72,6 +72,11 @@ REPAIRABLE_TYPES: frozenset[str] = frozenset(("PERSON", "ORGANIZATION", "AZURE_R
 MAX_DRAWS = 256
 
 
+#: The learned values of a record, for searching: the shortest length, (value, entity type,
+#: sub-type, case-sensitive) in learning order, the case-sensitive values, the lower-cased ones.
+_LearnedTable = tuple[int, list[tuple[str, str, str, bool]], list[str], list[str]]
+
+
 class PlanMiss(Exception):
     """A planned transform met a value its plan did not cover (a bug: the caller redoes the
     work serially)."""
@@ -217,6 +222,8 @@ class Pseudonymizer:
         self._inner: dict[str, int] = {}
         self._avoid: Any = None  # during repair(): the run's leak scanner (fakes must not be originals)
         self._learned: dict[str, tuple[str, str, bool]] = {}
+        #: ``_learned`` arranged for searching (built on first use in a record, see _find_learned)
+        self._ltable: _LearnedTable | None = None
         #: original id -> re-draws at its first assignment (a parallel run's main process
         #: counts them once per original, as the serial run does)
         self._redraw_log: dict[int, int] = {}
@@ -240,7 +247,7 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words", "_domains"):
+                     "_words", "_domains", "_ltable"):
             state.pop(name)
         return state
 
@@ -255,6 +262,7 @@ class Pseudonymizer:
         self._domains = _BoundedCache(self.config.cache_size)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
+        self._ltable = None
 
     def release_caches(self) -> None:
         """Drop the memo caches (bounded, ~100k entries each; pure: rebuilt on demand, so
@@ -299,6 +307,7 @@ class Pseudonymizer:
             self._memo.clear()
             self._lmemo.clear()
             self._learned.clear()
+            self._ltable = None
         return Transformed(value, changed, counts)
 
     def transform_text(self, text: str) -> Transformed:
@@ -311,6 +320,7 @@ class Pseudonymizer:
             self._memo.clear()
             self._lmemo.clear()
             self._learned.clear()
+            self._ltable = None
         return Transformed(new, new != text, counts)
 
     def repair(self, obj: Any, scanner: LeakScanner | None = None,
@@ -435,6 +445,7 @@ class Pseudonymizer:
             self._memo.clear()
             self._lmemo.clear()
             self._learned.clear()
+            self._ltable = None
 
     def plan_end(self) -> tuple[list[tuple[str, str]], PlanTicket]:
         """The (namespace, normalized value) pairs the planned batch needs, in first-use order
@@ -548,7 +559,10 @@ class Pseudonymizer:
             self._learn_string(value, key)
         elif isinstance(value, dict):
             for k, v in value.items():
-                self._learn(v, k)
+                if isinstance(v, str):  # (the common case, without a call)
+                    self._learn_string(v, k)
+                else:
+                    self._learn(v, k)
         elif isinstance(value, list):
             for v in value:
                 self._learn(v, key)
@@ -604,6 +618,7 @@ class Pseudonymizer:
         if etype == "AZURE_RESOURCE_ID" and (not any(c.isalpha() for c in v) or len(v) < 4):
             return
         self._learned.setdefault(v if case_sensitive else v.lower(), (etype, sub, case_sensitive))
+        self._ltable = None
 
     def _spans_for(self, text: str) -> list[Span]:
         """All candidate spans of ``text`` (memoized for the current record)."""
@@ -638,12 +653,61 @@ class Pseudonymizer:
             hit = self._lmemo[text] = self._find_learned(text)
         return hit
 
+    def _learned_table(self) -> _LearnedTable:
+        """``_learned`` as the search needs it: the shortest length, the entries in order, and
+        the case-sensitive and the lower-cased values (rebuilt when a value is learned)."""
+        learned = self._learned
+        table = self._ltable = (
+            min(map(len, learned)),
+            [(value, etype, sub, cs) for value, (etype, sub, cs) in learned.items()],
+            [value for value, entry in learned.items() if entry[2]],
+            [value for value, entry in learned.items() if not entry[2]],
+        )
+        return table
+
     def _find_learned(self, text: str) -> list[Span]:
+        shortest, entries, cased, folded = self._ltable or self._learned_table()
+        n = len(text)
+        if n < shortest and text.isascii():
+            return []  # shorter than every learned value (and lower() keeps the length)
+        lowered: str | None = None
+        if folded:
+            lowered = text.lower()
+            if len(lowered) != n:
+                return self._find_learned_each(text)
+        # the values present at all, found in C: most strings hold none of them
+        present = set(filter(text.__contains__, cased))
+        if lowered is not None:
+            present.update(filter(lowered.__contains__, folded))
+        if not present:
+            return []
+        out: list[Span] = []
+        for value, etype, sub, case_sensitive in entries:
+            if value not in present:
+                continue
+            hay = text if case_sensitive else lowered
+            assert hay is not None  # (a lower-cased value implies ``lowered``)
+            pos = hay.find(value)
+            while pos >= 0:
+                end = pos + len(value)
+                # the same word boundary as the leak check: only letters and digits extend a word
+                if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()):
+                    span = Span(pos, end, etype, sub)
+                    if etype == "PERSON" and sub == "first":
+                        # a known first name followed by a capitalized word: the full name
+                        nm = _NEXT_NAME_WORD.match(text, end)
+                        if nm and nm.group(1).lower() not in _NOT_SURNAME_WORDS:
+                            span = Span(pos, nm.end(), "PERSON", "")
+                    out.append(span)
+                pos = hay.find(value, end)
+        return out
+
+    def _find_learned_each(self, text: str) -> list[Span]:
+        """:meth:`_find_learned` value by value, for a text that lower-casing lengthens (the
+        first lower-cased value is not searched then; later ones search the lengthened text)."""
         out: list[Span] = []
         learned = self._learned
         n = len(text)
-        if n < min(map(len, learned)) and text.isascii():
-            return out  # shorter than every learned value (and lower() keeps the length)
         lowered: str | None = None
         for value, (etype, sub, case_sensitive) in learned.items():
             if case_sensitive:
@@ -657,11 +721,9 @@ class Pseudonymizer:
             pos = hay.find(value)
             while pos >= 0:
                 end = pos + len(value)
-                # the same word boundary as the leak check: only letters and digits extend a word
                 if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()):
                     span = Span(pos, end, etype, sub)
                     if etype == "PERSON" and sub == "first":
-                        # a known first name followed by a capitalized word: the full name
                         nm = _NEXT_NAME_WORD.match(text, end)
                         if nm and nm.group(1).lower() not in _NOT_SURNAME_WORDS:
                             span = Span(pos, nm.end(), "PERSON", "")
@@ -678,9 +740,13 @@ class Pseudonymizer:
             changed = False
             out: dict[str, Any] = {}
             for k, v in value.items():
-                nv, c = self._walk(v, k, counts)
-                out[k] = nv
-                changed = changed or c
+                if isinstance(v, str):  # (the common case, without a call)
+                    nv = out[k] = self._string(v, k, counts)
+                    changed = changed or nv != v
+                else:
+                    nv, c = self._walk(v, k, counts)
+                    out[k] = nv
+                    changed = changed or c
             return (out if changed else value), changed
         if isinstance(value, list):
             changed = False
@@ -1103,9 +1169,9 @@ class Pseudonymizer:
             return F.match_case(label, fake) if not label.islower() else fake
         out: list[str] = []
         pos = 0
-        for m in _LABEL_TOKEN.finditer(label):
-            out.append(label[pos : m.start()])
-            tok = m.group()
+        for tok in tokens:  # the tokens in order: each found from where the last one ended
+            start = label.index(tok, pos)
+            out.append(label[pos:start])
             low = tok.lower()
             if low in GENERIC_LABEL_WORDS or (tok.isdigit() and len(tok) <= 2):
                 out.append(tok)
@@ -1120,7 +1186,7 @@ class Pseudonymizer:
                     if not self._observing:  # observe() draws no fakes: nothing to memoize
                         self._words.put(low, word)
                 out.append(F.match_case(tok, word))
-            pos = m.end()
+            pos = start + len(tok)
         out.append(label[pos:])
         return "".join(out)
 
