@@ -77,6 +77,11 @@ MAX_DRAWS = 256
 _LearnedTable = tuple[int, list[tuple[str, str, str, bool]], list[str], list[str]]
 
 
+# ``_new_span(Span, (start, end, etype, sub, keep))``: a Span without the named tuple's
+# Python-level ``__new__`` (all five fields given), for the spans made per occurrence.
+_new_span = tuple.__new__
+
+
 class PlanMiss(Exception):
     """A planned transform met a value its plan did not cover (a bug: the caller redoes the
     work serially)."""
@@ -613,11 +618,14 @@ class Pseudonymizer:
 
     def _learn_value(self, value: str, etype: str, sub: str, case_sensitive: bool) -> None:
         v = value.strip()
-        if len(v) < 3 or v.lower() in GENERIC_LABEL_WORDS or v.lower() in AZURE_FIXED_NAMES:
+        if len(v) < 3:
             return
-        if etype == "AZURE_RESOURCE_ID" and (not any(c.isalpha() for c in v) or len(v) < 4):
+        low = v.lower()
+        if low in GENERIC_LABEL_WORDS or low in AZURE_FIXED_NAMES:
             return
-        self._learned.setdefault(v if case_sensitive else v.lower(), (etype, sub, case_sensitive))
+        if etype == "AZURE_RESOURCE_ID" and (len(v) < 4 or not any(c.isalpha() for c in v)):
+            return
+        self._learned.setdefault(v if case_sensitive else low, (etype, sub, case_sensitive))
         self._ltable = None
 
     def _spans_for(self, text: str) -> list[Span]:
@@ -692,12 +700,12 @@ class Pseudonymizer:
                 end = pos + len(value)
                 # the same word boundary as the leak check: only letters and digits extend a word
                 if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()):
-                    span = Span(pos, end, etype, sub)
+                    span = _new_span(Span, (pos, end, etype, sub, False))
                     if etype == "PERSON" and sub == "first":
                         # a known first name followed by a capitalized word: the full name
                         nm = _NEXT_NAME_WORD.match(text, end)
                         if nm and nm.group(1).lower() not in _NOT_SURNAME_WORDS:
-                            span = Span(pos, nm.end(), "PERSON", "")
+                            span = _new_span(Span, (pos, nm.end(), "PERSON", "", False))
                     out.append(span)
                 pos = hay.find(value, end)
         return out
@@ -814,8 +822,19 @@ class Pseudonymizer:
 
     # -- text ---------------------------------------------------------------------------------
     def _text(self, text: str, counts: dict[str, int]) -> str:
-        spans = list(self._spans_for(text))
-        spans.extend(self._learned_spans(text))
+        spans = self._spans_for(text)
+        learned = self._learned_spans(text)
+        if learned:
+            # A learned value the detectors found too gives the same span twice: left out, the
+            # overlap resolution takes the same spans (the copy it would drop is an equal one)
+            known = set(spans)
+            extra: list[Span] = []
+            for span in learned:
+                if span not in known:
+                    known.add(span)
+                    extra.append(span)
+            if extra:
+                spans = spans + extra
         if not spans:
             return text
         if len(spans) > 1:

@@ -16,6 +16,7 @@ import hmac
 import ipaddress
 import re
 import string
+import struct
 
 import phonenumbers
 
@@ -78,6 +79,7 @@ def original_id(key: bytes, namespace: str, norm: str) -> int:
     return int.from_bytes(keyed_seed(key, namespace, norm, -1)[:8], "big")
 
 
+_FIRST_U64 = struct.Struct(">Q").unpack_from
 _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
 
@@ -120,7 +122,7 @@ class KeyedHasher:
         inner.update(f"{namespace}\x1f{norm}\x1f-1".encode("utf-8", "surrogatepass"))
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return int.from_bytes(outer.digest()[:8], "big")
+        return _FIRST_U64(outer.digest())[0]  # int.from_bytes(digest[:8], "big")
 
 
 # -- case helpers ---------------------------------------------------------------------------
@@ -131,6 +133,9 @@ def match_case(template: str, word: str) -> str:
             return word.lower()
         if template.isupper():  # one letter is a capital initial, two or more are UPPER CASE
             return word.upper() if len(_ASCII_LETTERS.findall(template)) > 1 else word[:1].upper() + word[1:].lower()
+        head = template[:1]
+        if head.isalpha():  # (an ASCII letter: the first letter, found without a search)
+            return word[:1].upper() + word[1:].lower() if head.isupper() else word.lower()
         first = _ASCII_LETTERS.search(template)
         if first is None:
             return word
