@@ -217,6 +217,7 @@ class Pseudonymizer:
         self._split_memo: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         self._words = _BoundedCache(self.config.cache_size)  # label word -> fake word
         self._domains = _BoundedCache(self.config.cache_size)  # host -> mapped host
+        self._labels = _BoundedCache(self.config.cache_size)  # name label -> mapped label
         self._memo: dict[str, list[Span]] = {}
         self._lmemo: dict[str, list[Span]] = {}  # learned-value spans per string, this record
         self._trace: dict[str, list[Replacement]] | None = None
@@ -252,7 +253,7 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words", "_domains", "_ltable"):
+                     "_words", "_domains", "_labels", "_ltable"):
             state.pop(name)
         return state
 
@@ -265,6 +266,7 @@ class Pseudonymizer:
         self._rcache = _BoundedCache(self.config.cache_size)
         self._words = _BoundedCache(self.config.cache_size)
         self._domains = _BoundedCache(self.config.cache_size)
+        self._labels = _BoundedCache(self.config.cache_size)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
         self._ltable = None
@@ -276,6 +278,7 @@ class Pseudonymizer:
         self._rcache = _BoundedCache(self.config.cache_size)
         self._words = _BoundedCache(self.config.cache_size)
         self._domains = _BoundedCache(self.config.cache_size)
+        self._labels = _BoundedCache(self.config.cache_size)
         self._span_cache = _BoundedCache(4096)
         self._split_memo = {}
         self._memo = {}
@@ -1178,7 +1181,17 @@ class Pseudonymizer:
         return any(host == d or host.endswith("." + d) for d in self._keep_domains)
 
     def _label(self, label: str) -> str:
-        """A host / resource name label: generic words kept, other words and numbers faked."""
+        """A host / resource name label: generic words kept, other words and numbers faked.
+        Memoized per run like :meth:`_domain` (resource group and resource names recur)."""
+        if self._observing:  # observe() draws no fakes: nothing to memoize
+            return self._map_label(label)
+        hit = self._labels.get(label)
+        if hit is None:
+            hit = self._map_label(label)
+            self._labels.put(label, hit)
+        return hit  # type: ignore[no-any-return]
+
+    def _map_label(self, label: str) -> str:
         low_label = label.lower()
         if low_label in GENERIC_LABEL_WORDS or low_label in AZURE_FIXED_NAMES:
             return label
