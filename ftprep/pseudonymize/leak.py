@@ -20,6 +20,7 @@ from .detect import Detector
 from .names import NameFinder
 
 _NAME_TYPES = frozenset(("PERSON", "ORGANIZATION"))
+_KEPT_MEMO_SIZE = 4096  # distinct values whose policy answer is memoized (emptied when full)
 _JSON_ESCAPE = re.compile(r"\\(?:[nrtbf]|u[0-9a-fA-F]{4})|\\\\")
 
 
@@ -88,16 +89,21 @@ class LeakScanner:
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
         self._probe: Any = None
+        #: (value, entity type, sub-type) -> whether policy keeps it: the same kept values
+        #: (Azure service hosts, documentation links) recur in row after row
+        self._kept_memo: dict[tuple[str, str, str], bool] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_detector")
         state.pop("_names")
         state["_probe"] = None
+        state["_kept_memo"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_kept_memo", {})
         self._detector = Detector(self.config)
         self._names = NameFinder(self.config)
 
@@ -132,29 +138,40 @@ class LeakScanner:
     def residual(self, text: str) -> list[str]:
         """Entity types of detections in ``text`` that are neither ftprep fakes nor kept by policy."""
         out: list[str] = []
-        spans = self._detector.spans(text)
-        for span in spans:
-            if span.keep or span.etype in ("PERSON", "ORGANIZATION"):
+        fakes = self._fakes
+        for span in self._detector.spans(text):
+            etype = span.etype
+            if span.keep or etype in _NAME_TYPES:
                 continue
             value = text[span.start : span.end]
-            if span.etype == "SECRET":
+            if etype == "SECRET":
                 if value != self.config.secret_marker:
                     out.append("SECRET")
                 continue
-            if value.lower() in self._fakes or self._fake_parts(value) or self._kept(value, span):
+            low = value.lower()
+            if low in fakes or (low.startswith("{") and low.endswith("}") and low[1:-1] in fakes) \
+                    or self._kept(value, span):  # (the middle test is _fake_parts)
                 continue
-            out.append(span.etype)
+            out.append(etype)
         return out
 
     def _kept(self, value: str, span: Any) -> bool:
         """True when pseudonymizing ``value`` leaves it unchanged: policy keeps it (an Azure
         service suffix, a public domain, a resource name of generic words). Whether a value
-        changes does not depend on the key, so a probe with a fixed key answers it."""
-        if self._probe is None:
-            from .engine import Pseudonymizer
+        changes does not depend on the key, so a probe with a fixed key answers it (the same
+        answer for the same value: memoized)."""
+        key = (value, span.etype, span.sub)
+        kept = self._kept_memo.get(key)
+        if kept is None:
+            if self._probe is None:
+                from .engine import Pseudonymizer
 
-            self._probe = Pseudonymizer(b"ftprep residual probe: not a secret", self.config)
-        return not self._probe.would_change(value, span.etype, span.sub)
+                self._probe = Pseudonymizer(b"ftprep residual probe: not a secret", self.config)
+            kept = not self._probe.would_change(value, span.etype, span.sub)
+            if len(self._kept_memo) >= _KEPT_MEMO_SIZE:
+                self._kept_memo.clear()
+            self._kept_memo[key] = kept
+        return kept
 
     def _fake_parts(self, value: str) -> bool:
         low = value.lower()
