@@ -799,8 +799,8 @@ class _Part:
 
 def _anchor_bitmap(anchors: Any) -> tuple[int, Any]:
     """A bitmap over the top bits of the (sorted, distinct) 32-bit anchors: 8 to 16 bits an
-    anchor (at most 2**32 bits), so a word whose bit is clear (most words) needs no binary
-    search. Returns (shift, bitmap as uint8): a hash's bit is ``hash >> shift``."""
+    anchor (at least 2**16 bits, 8 KB), so a word whose bit is clear (most words) needs no
+    binary search. Returns (shift, bitmap as uint8): a hash's bit is ``hash >> shift``."""
     np = _np()
     bits = 16
     while bits < 32 and 1 << bits < 8 * len(anchors):
