@@ -248,3 +248,18 @@ def test_kept_memo_answers_as_a_fresh_probe() -> None:
     assert first == [LeakScanner({}, {}).residual(r) for r in rows * 3]
     again = pickle.loads(pickle.dumps(scanner))
     assert [again.residual(r) for r in rows] == first[:3]
+
+
+def test_idmap_lookups_across_a_fold() -> None:
+    from ftprep.pseudonymize.idtable import IdMap
+
+    table, ref = IdMap(), {}
+    keys = [(i * 11400714819323198485) % (1 << 64) for i in range(_FOLD + 300)]
+    for i, k in enumerate(keys):
+        table.set(k, i)
+        ref[k] = i
+    assert len(table._keys) == _FOLD  # the first keys were folded into the array
+    for k in keys[::53] + [0, (1 << 64) - 1, keys[5] + 1]:
+        assert table.get(k) == ref.get(k)
+        assert (k in table) == (k in ref)
+    assert sorted(table.items()) == sorted(ref.items())
