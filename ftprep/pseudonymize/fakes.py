@@ -17,6 +17,7 @@ import ipaddress
 import re
 import string
 import struct
+import unicodedata
 
 import phonenumbers
 
@@ -361,18 +362,23 @@ def fake_first(rng: KeyedRng, original: str = "") -> str:
     """A first name with the same initial as ``original`` (so "J. Doe" stays linked to
     "Jane Doe"); from re-draw :data:`WIDEN_FIRST` on, a hyphenated first name with that
     initial (about 5,000 times as many)."""
-    bucket = pools().first_by_initial.get(fold_initial(original)) or pools().first
+    pool = pools()
+    bucket = pool.first_by_initial.get(fold_initial(original)) or pool.first
     if rng.counter < WIDEN_FIRST:
         return rng.choice(bucket)
-    return rng.choice(bucket) + "-" + rng.choice(pools().first)
+    return rng.choice(bucket) + "-" + rng.choice(pool.first)
 
 
 def fold_initial(name: str) -> str:
     """The ASCII-folded upper-case initial of ``name`` ("" if none)."""
-    import unicodedata
+    return _folded_upper(name[:1])
 
-    folded = unicodedata.normalize("NFKD", name[:1]).encode("ascii", "ignore").decode()
-    return folded.upper()
+
+@functools.lru_cache(maxsize=4096)
+def _folded_upper(char: str) -> str:
+    """One character NFKD-folded to ASCII, upper-cased (memoized: a pure function, asked
+    once per first-name draw)."""
+    return unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().upper()
 
 
 def fake_last(rng: KeyedRng) -> str:

@@ -263,3 +263,13 @@ def test_idmap_lookups_across_a_fold() -> None:
         assert table.get(k) == ref.get(k)
         assert (k in table) == (k in ref)
     assert sorted(table.items()) == sorted(ref.items())
+
+
+def test_fold_initial_equals_nfkd() -> None:
+    import unicodedata
+
+    for cp in [*range(0x2500), 0xD800, 0xFF21, 0x1D400, 0x1F600]:
+        name = chr(cp) + "ane"
+        expected = unicodedata.normalize("NFKD", chr(cp)).encode("ascii", "ignore").decode().upper()
+        assert F.fold_initial(name) == expected
+    assert F.fold_initial("") == ""
