@@ -826,7 +826,7 @@ class Pseudonymizer:
     # -- text ---------------------------------------------------------------------------------
     def _text(self, text: str, counts: dict[str, int]) -> str:
         spans = self._spans_for(text)
-        learned = self._learned_spans(text)
+        learned = self._learned_spans(text) if self._learned else None
         if learned:
             # A learned value the detectors found too gives the same span twice: left out, the
             # overlap resolution takes the same spans (the copy it would drop is an equal one)
@@ -1140,7 +1140,7 @@ class Pseudonymizer:
                 pieces.append((start, end, self._name_part("FIRST" if role == "first" else "LAST", token)))
         for start, end, repl in reversed(pieces):
             out = out[:start] + repl + out[end:]
-        norm = " ".join(value[s:e].lower() for s, e, _ in parts)
+        norm = " ".join([value[s:e].lower() for s, e, _ in parts])
         return out, self._hasher.oid("PERSON", norm)
 
     def _split(self, value: str, sub: str) -> list[tuple[int, int, str]]:

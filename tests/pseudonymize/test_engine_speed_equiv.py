@@ -162,7 +162,26 @@ def test_learned_search_equals_value_by_value(learned: list[tuple[str, str, str,
         return
     text = "".join(pieces)
     for probe in (text, text.upper(), text.lower(), "Hi " + text):
-        assert p._find_learned(probe) == p._find_learned_each(probe)
+        assert _outcome(p._find_learned, probe) == _outcome(p._find_learned_each, probe)
+
+
+def _outcome(fn: Any, text: str) -> Any:
+    """The result, or the exception type: when lower-casing lengthens a text ("\u0130"), the
+    value-by-value search (the code before the speed work) searches the lengthened text and
+    can fail at its end (IndexError). The fast path keeps that behaviour, reported, not fixed."""
+    try:
+        return fn(text)
+    except IndexError as exc:
+        return type(exc)
+
+
+def test_lengthened_lower_case_behaves_as_before() -> None:
+    p = Pseudonymizer(KEY)
+    p._learn_value("Jane", "PERSON", "", False)
+    p._learn_value("Doe", "PERSON", "", False)
+    assert _outcome(p._find_learned, "\u0130zmir Doe") is IndexError
+    assert _outcome(p._find_learned_each, "\u0130zmir Doe") is IndexError
+    assert p._find_learned("\u0130zmir Doe x") == p._find_learned_each("\u0130zmir Doe x")
 
 
 _SPAN = st.builds(lambda a, n, t, sub, keep: Span(a, a + n, t, sub, keep),
