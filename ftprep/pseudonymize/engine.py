@@ -684,8 +684,8 @@ class Pseudonymizer:
         lowered: str | None = None
         if folded:
             lowered = text.lower()
-            if len(lowered) != n:
-                return self._find_learned_each(text)
+            if len(lowered) != n:  # e.g. "\u0130" lower-cases to two characters: offsets
+                lowered = _lower_keeping_length(text)  # must stay those of ``text``
         # the values present at all, found in C: most strings hold none of them
         present = set(filter(text.__contains__, cased))
         if lowered is not None:
@@ -709,35 +709,6 @@ class Pseudonymizer:
                         nm = _NEXT_NAME_WORD.match(text, end)
                         if nm and nm.group(1).lower() not in _NOT_SURNAME_WORDS:
                             span = _new_span(Span, (pos, nm.end(), "PERSON", "", False))
-                    out.append(span)
-                pos = hay.find(value, end)
-        return out
-
-    def _find_learned_each(self, text: str) -> list[Span]:
-        """:meth:`_find_learned` value by value, for a text that lower-casing lengthens (the
-        first lower-cased value is not searched then; later ones search the lengthened text)."""
-        out: list[Span] = []
-        learned = self._learned
-        n = len(text)
-        lowered: str | None = None
-        for value, (etype, sub, case_sensitive) in learned.items():
-            if case_sensitive:
-                hay = text
-            else:
-                if lowered is None:
-                    lowered = text.lower()
-                    if len(lowered) != n:
-                        continue
-                hay = lowered
-            pos = hay.find(value)
-            while pos >= 0:
-                end = pos + len(value)
-                if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()):
-                    span = Span(pos, end, etype, sub)
-                    if etype == "PERSON" and sub == "first":
-                        nm = _NEXT_NAME_WORD.match(text, end)
-                        if nm and nm.group(1).lower() not in _NOT_SURNAME_WORDS:
-                            span = Span(pos, nm.end(), "PERSON", "")
                     out.append(span)
                 pos = hay.find(value, end)
         return out
@@ -1473,6 +1444,13 @@ _COMPOSITE = frozenset(("URL", "AZURE_RESOURCE_ID"))
 _CASED_TYPES = frozenset(("PERSON", "ORGANIZATION"))
 _AZURE_SUFFIX_SET = frozenset(AZURE_HOST_SUFFIXES)
 _AZURE_DOTTED = tuple("." + suffix for suffix in AZURE_HOST_SUFFIXES)
+
+
+def _lower_keeping_length(text: str) -> str:
+    """``text`` lower-cased character by character, except characters whose lower case is
+    longer (U+0130), which stay: offsets into the result are offsets into ``text``. The
+    leak scanner lower-cases such a row the same way."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def match_case_initial(template: str, repl: str) -> str:
