@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from helpers import SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,8 @@ PINNED = {
     "The VM restarted at 03:14; az vm restart --name web-01 failed.": 7350480732963982974,
     "Straße İstanbul café naïve 東京 \u212a": -696947727660464159,
     "a\ud800b x_y ٣٤ ǅemal": -4489430266124220570,
+    "alpha beta": 1370290558190749834,
+    "Ünïcödé ΣΊΣΥΦΟΣ ﬁle 𝐀𝐁 x²": 7319877546135907359,
 }
 
 TRICKY = st.sampled_from(list("aAzZ_09 -.\n\t\x0b\x1cİıſßΣς\u00e9\u0301\u212a\ud800€→’ǅ٣𝐀\u00a0"))
@@ -57,7 +60,8 @@ def test_ascii_table_is_the_word_regex_lowered() -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(max_size=80) | st.text(TRICKY, max_size=40))
+@given(st.text(max_size=80) | st.text(TRICKY, max_size=40)
+       | st.lists(st.sampled_from(["ab", "cd", "ef", "É", "x1"]), max_size=12).map(" ".join))
 def test_distinct_words_are_the_regex_words(text: str) -> None:
     assert _distinct_words(text) == {w.encode() for w in _WORD.findall(text.lower())}
     assert simhash64(text) == reference_simhash(text)
@@ -88,3 +92,37 @@ def test_example_features_one_pass() -> None:
                  "simhash": reference_simhash("Hello     world")}
     assert example_features({"prompt": "p", "completion": ""}, "completion")["empty_assistant"] == 1
     assert example_features(None, "chat")["simhash"] == 0
+
+
+def test_simhash_of_sample_lines_and_edges() -> None:
+    texts = [line.decode("utf-8", "replace") for line in
+             (SAMPLE / "support_chat.jsonl").read_bytes().splitlines()[:80]]
+    texts += ["", " ", "a", "A a", "x y", "x y z", "é É ß", "_ __", "\ud800", "a\udfffb c",
+              "Straße İstanbul café naïve 東京 \u212a", " ".join(f"w{i}" for i in range(3000))]
+    for text in texts:
+        assert simhash64(text) == reference_simhash(text)
+
+
+def test_simhash_ties_are_unset() -> None:
+    """Two words that disagree on a bit leave it unset (2 * votes > n, not >=)."""
+    a, b = b"alpha", b"beta"
+    da = int.from_bytes(hashlib.blake2b(a, digest_size=8).digest(), "big")
+    db = int.from_bytes(hashlib.blake2b(b, digest_size=8).digest(), "big")
+    both = da & db
+    assert simhash64("alpha beta") == (both - (1 << 64) if both >> 63 else both)
+
+
+def test_memo_generations_give_the_same_digests() -> None:
+    memo = _DigestMemo(generation=3)
+    for i in range(40):
+        words = {f"w{i % 7}".encode(), f"v{i}".encode(), b"common", "é".encode()}
+        assert memo.joined(words) == b"".join(
+            hashlib.blake2b(w, digest_size=8).digest() for w in words)
+        assert len(memo.young) < 3 + 4 and len(memo.old) < 3 + 4
+
+
+def test_example_features_simhash_is_user_and_assistant_text() -> None:
+    obj = {"messages": [{"role": "system", "content": "sys words"},
+                        {"role": "user", "content": "Hello there"},
+                        {"role": "assistant", "content": [{"type": "text", "text": "général"}]}]}
+    assert example_features(obj, "chat")["simhash"] == reference_simhash("Hello there général")

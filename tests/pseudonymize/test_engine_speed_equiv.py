@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import re
 from pathlib import Path
 from typing import Any
 
@@ -222,39 +221,6 @@ def test_duplicate_spans_change_no_resolution(found: list[Span], learned: list[S
             known.add(span)
             extra.append(span)
     assert resolve_overlaps(found + extra) == resolve_overlaps(found + learned)
-
-
-_LETTERS = re.compile(r"[A-Za-z]")
-
-
-def _match_case_reference(template: str, word: str) -> str:
-    """``match_case`` as it was (a regex finds the first letter of an ASCII template)."""
-    if template.isascii():
-        if template.islower():
-            return word.lower()
-        if template.isupper():
-            return word.upper() if len(_LETTERS.findall(template)) > 1 else word[:1].upper() + word[1:].lower()
-        first = _LETTERS.search(template)
-        if first is None:
-            return word
-        return word[:1].upper() + word[1:].lower() if first.group().isupper() else word.lower()
-    letters = [c for c in template if c.isalpha()]
-    if not letters:
-        return word
-    if all(c.isupper() for c in letters) and len(letters) > 1:
-        return word.upper()
-    if all(c.islower() for c in letters):
-        return word.lower()
-    if letters[0].isupper():
-        return word[:1].upper() + word[1:].lower()
-    return word.lower()
-
-
-@settings(max_examples=500, deadline=None)
-@given(template=st.text(alphabet=st.sampled_from("aZq1_-.É ß"), max_size=6) | st.text(max_size=6),
-       word=st.sampled_from(["harper", "LINDQVIST", "Anna-Lise", "o'neil", "x"]))
-def test_match_case_equals_reference(template: str, word: str) -> None:
-    assert F.match_case(template, word) == _match_case_reference(template, word)
 
 
 def test_hasher_equals_hmac() -> None:

@@ -8,6 +8,8 @@ import random
 import string
 
 import phonenumbers
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftprep.pseudonymize import fakes as F
 from ftprep.pseudonymize.config import PseudonymizeConfig
@@ -46,6 +48,13 @@ def test_match_case_fast_path() -> None:
             template = "".join(chars)
             for word in ("jos\u00e9", "McDonald", "X", ""):
                 assert F.match_case(template, word) == _match_case_reference(template, word)
+
+
+@settings(max_examples=500, deadline=None)
+@given(template=st.text(alphabet=st.sampled_from("aZq1_-.\u00c9 \u00df"), max_size=6) | st.text(max_size=6),
+       word=st.sampled_from(["harper", "LINDQVIST", "Anna-Lise", "o'neil", "x"]))
+def test_match_case_equals_reference_on_any_template(template: str, word: str) -> None:
+    assert F.match_case(template, word) == _match_case_reference(template, word)
 
 
 def test_e164_numbers_built_without_parsing_equal_parsed_ones() -> None:
