@@ -12,7 +12,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import phonenumbers
@@ -129,6 +129,16 @@ def generator(ns: str, norm: str) -> tuple[Callable[[F.KeyedRng], str], Callable
     raise ValueError(f"unknown fake namespace {ns!r}")
 
 
+class _Carry(NamedTuple):
+    """What planning one value found that its transform would find again: the values its
+    record learned and the spans each of its strings resolved to (both depend only on the
+    record, and the detection memo already holds the raw spans)."""
+
+    value: Any
+    learned: dict[str, tuple[str, str, bool]]
+    resolved: dict[str, list[Span]]
+
+
 @dataclass
 class PlanTicket:
     """A planned batch: the values asked for, those already held, and its detection memo."""
@@ -136,6 +146,9 @@ class PlanTicket:
     wanted: list[tuple[str, str]]
     held: list[tuple[tuple[str, str], Any]]
     memo: dict[str, list[Span]]
+    #: per planned value (by ``id``): the value, what its record learned, and the final
+    #: spans of each of its strings, so the transform repeats neither (see _Carry)
+    carry: dict[int, _Carry] = field(default_factory=dict)
 
 
 class Replacement(NamedTuple):
@@ -241,6 +254,11 @@ class Pseudonymizer:
         # some before the batch uses them (a batch with more values than cache_size)
         self._answers: dict[tuple[str, str], Any] | None = None
         self._unit_memo: dict[str, list[Span]] | None = None  # spans, from plan to transform
+        #: plan() -> transform(): each planned value's _Carry (collected, then installed)
+        self._carry: dict[int, _Carry] | None = None
+        #: the final spans of the current record's strings: filled while planning it, read
+        #: while transforming it (None: neither)
+        self._resolved: dict[str, list[Span]] | None = None
         self._log_redraws = False  # set by the parallel engine's drain, which empties the log
         self._first_keys = frozenset(
             k for k in self._person_keys if k.startswith(("first", "given"))
@@ -309,27 +327,45 @@ class Pseudonymizer:
         """
         counts: dict[str, int] = {}
         try:
-            self._learn(obj, None)
+            if not self._carried(obj):
+                self._learn(obj, None)
             value, changed = self._walk(obj, None, counts)
         finally:
             self._memo.clear()
             self._lmemo.clear()
             self._learned.clear()
             self._ltable = None
+            self._resolved = None
         return Transformed(value, changed, counts)
 
     def transform_text(self, text: str) -> Transformed:
         """Pseudonymize free text (a line that is not valid JSON, or any plain string)."""
         counts: dict[str, int] = {}
         try:
-            self._learn(text, None)
+            if not self._carried(text):
+                self._learn(text, None)
             new = self._string(text, None, counts)
         finally:
             self._memo.clear()
             self._lmemo.clear()
             self._learned.clear()
             self._ltable = None
+            self._resolved = None
         return Transformed(new, new != text, counts)
+
+    def _carried(self, value: Any) -> bool:
+        """Take what planning ``value`` learned and resolved (a parallel worker's installed
+        batch): the transform then skips the learning pass and the span resolution."""
+        carry = self._carry
+        if not carry or self._plan is not None:
+            return False
+        c = carry.pop(id(value), None)
+        if c is None or c.value is not value:
+            return False
+        self._learned = dict(c.learned)
+        self._ltable = None
+        self._resolved = c.resolved
+        return True
 
     def repair(self, obj: Any, scanner: LeakScanner | None = None,
                types: Collection[str] | None = None) -> Transformed:
@@ -428,6 +464,7 @@ class Pseudonymizer:
         self._plan = {}
         self._plan_done = set()
         self._unit_memo = {}
+        self._carry = {}
 
     def plan(self, obj: Any) -> None:
         """Walk ``obj`` as :meth:`transform` will (detection kept for it), drawing nothing."""
@@ -441,12 +478,17 @@ class Pseudonymizer:
         self._observing = True
         saved = self._report
         self._report = PseudonymizeReport()
+        carry = self._carry if self._plan is not None else None
+        if carry is not None:
+            self._resolved = {}
         try:
             self._learn(value, None)
             if text:
                 self._string(value, None, {})
             else:
                 self._walk(value, None, {})
+            if carry is not None and self._resolved is not None:
+                carry[id(value)] = _Carry(value, dict(self._learned), self._resolved)
         finally:
             self._observing = False
             self._report = saved
@@ -454,6 +496,7 @@ class Pseudonymizer:
             self._lmemo.clear()
             self._learned.clear()
             self._ltable = None
+            self._resolved = None
 
     def plan_end(self) -> tuple[list[tuple[str, str]], PlanTicket]:
         """The (namespace, normalized value) pairs the planned batch needs, in first-use order
@@ -467,10 +510,11 @@ class Pseudonymizer:
                 wanted.append(key)
             else:
                 held.append((key, hit))
-        ticket = PlanTicket(wanted, held, self._unit_memo or {})
+        ticket = PlanTicket(wanted, held, self._unit_memo or {}, self._carry or {})
         self._plan = None
         self._plan_done = set()
         self._unit_memo = None
+        self._carry = None
         return wanted, ticket
 
     def assign_many(self, wanted: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
@@ -491,11 +535,13 @@ class Pseudonymizer:
             batch[key] = answer
         self._answers = batch  # what the cache may have evicted again, for this batch
         self._unit_memo = ticket.memo
+        self._carry = ticket.carry
 
     def plan_done(self) -> None:
         """The planned batch is transformed: forget its detection memo and its answers."""
         self._unit_memo = None
         self._answers = None
+        self._carry = None
 
     def trace(self, obj: Any) -> tuple[Transformed, dict[str, list[Replacement]]]:
         """:meth:`transform` that also returns, for every original string that changed, the
@@ -796,23 +842,14 @@ class Pseudonymizer:
 
     # -- text ---------------------------------------------------------------------------------
     def _text(self, text: str, counts: dict[str, int]) -> str:
-        spans = self._spans_for(text)
-        learned = self._learned_spans(text) if self._learned else None
-        if learned:
-            # A learned value the detectors found too gives the same span twice: left out, the
-            # overlap resolution takes the same spans (the copy it would drop is an equal one)
-            known = set(spans)
-            extra: list[Span] = []
-            for span in learned:
-                if span not in known:
-                    known.add(span)
-                    extra.append(span)
-            if extra:
-                spans = spans + extra
+        resolved = self._resolved
+        spans = resolved.get(text) if resolved is not None else None
+        if spans is None:
+            spans = self._resolve(text)
+            if resolved is not None:
+                resolved[text] = spans
         if not spans:
             return text
-        if len(spans) > 1:
-            spans = resolve_overlaps(spans)
         out: list[str] = []
         pos = 0
         trace = self._trace
@@ -831,6 +868,25 @@ class Pseudonymizer:
             return text
         out.append(text[pos:])
         return "".join(out)
+
+    def _resolve(self, text: str) -> list[Span]:
+        """The spans of ``text`` to act on: detected and learned, overlaps resolved."""
+        spans = self._spans_for(text)
+        learned = self._learned_spans(text) if self._learned else None
+        if learned:
+            # A learned value the detectors found too gives the same span twice: left out, the
+            # overlap resolution takes the same spans (the copy it would drop is an equal one)
+            known = set(spans)
+            extra: list[Span] = []
+            for span in learned:
+                if span not in known:
+                    known.add(span)
+                    extra.append(span)
+            if extra:
+                spans = spans + extra
+        if len(spans) > 1:
+            spans = resolve_overlaps(spans)
+        return spans
 
     # -- per-type replacement ------------------------------------------------------------------
     def _replace_span(self, value: str, span: Span, counts: dict[str, int]) -> str:

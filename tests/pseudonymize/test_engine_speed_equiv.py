@@ -30,13 +30,15 @@ from ftprep.pseudonymize.leak import LeakScanner, json_scan_view
 ROOT = Path(__file__).resolve().parents[2]
 KEY = b"speed-equivalence-key-0123456789"
 
-# Taken with the code of commit 45e2409 (before the speed work), by ``_digests()`` below.
+# Taken with the code of commit 45e2409 (before the speed work), by ``_digests()`` below;
+# re-pinned when the pickled state gained two attribute names (``_carry``, ``_resolved``:
+# the digests with those two names left out were unchanged).
 PINNED = {
-    "support_chat.cold": "2bf57ea456914a0c87e3fd4d8aba47f5",
-    "support_chat.small": "ef9ace20e5610a3cc6371f0649fa050b",
-    "support_chat.plan": "a0c8d4ac457bf36164683c44224be010",
-    "support_chat.residual": "cc7b6eb8d757e12ca2fe897394b25767",
-    "broken.cold": "ad2b30d2bb8c7341438f790948f4252b",
+    "support_chat.cold": "fa1eadd8e3b3b2860824f5af3c671b02",
+    "support_chat.small": "bd0d61c07f1b3af5d158ad24dda66c90",
+    "support_chat.plan": "0b05ecc373b8acf88a036b7c8b43c59f",
+    "support_chat.residual": "023611b173eb42a635f2d3bbd53470c7",
+    "broken.cold": "c695e239dc12acdf4ecd559a986ff436",
 }
 
 
@@ -279,3 +281,32 @@ def test_fold_initial_equals_nfkd() -> None:
         expected = unicodedata.normalize("NFKD", chr(cp)).encode("ascii", "ignore").decode().upper()
         assert F.fold_initial(name) == expected
     assert F.fold_initial("") == ""
+
+
+def test_planned_transform_reuses_the_plan() -> None:
+    """A worker's transform of a planned value takes what planning learned and resolved (no
+    learning pass, no span resolution) and gives the serial output; a value that was not
+    planned (another object, even an equal one) is learned and resolved as usual."""
+    chat = [v for k, v in _records("support_chat.jsonl") if k == "obj"][:40]
+    serial = Pseudonymizer(KEY)
+    expected = [serial.transform(v).value for v in chat]
+    main, worker = Pseudonymizer(KEY), Pseudonymizer(KEY)
+    worker.plan_begin()
+    for v in chat:
+        worker.plan(v)
+    wanted, ticket = worker.plan_end()
+    assert len(ticket.carry) == len(chat)
+    worker.install(ticket, main.assign_many(wanted))
+    calls: list[str] = []
+    learn, resolve = worker._learn, worker._resolve
+    worker._learn = lambda *a: calls.append("learn") or learn(*a)  # type: ignore[method-assign]
+    worker._resolve = lambda *a: calls.append("resolve") or resolve(*a)  # type: ignore[method-assign]
+    try:
+        got = [worker.transform(v).value for v in chat]
+        assert calls == []
+        assert got == expected
+        again = worker.transform(json.loads(json.dumps(chat[0]))).value  # an equal copy
+        assert "learn" in calls and again == expected[0]
+    finally:
+        worker.plan_done()
+    assert worker._carry is None and worker._resolved is None
