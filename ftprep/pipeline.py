@@ -179,9 +179,6 @@ class BatchProcessor:
         """Pseudonymize, count, split and dump a batch :meth:`begin` validated."""
         return [self._back(rec, f) for rec, f in zip(batch, fronts, strict=True)]
 
-    def process_one(self, rec: Record) -> Processed:
-        return self._back(rec, self._front(rec))
-
     def _front(self, rec: Record) -> _Front:
         """Validation (and what pseudonymization will see)."""
         self.ctx.validator.validate(rec)

@@ -397,12 +397,6 @@ def fake_words(rng: KeyedRng, words: int) -> str:
     return " ".join(rng.choice(last) for _ in range(words))
 
 
-def fake_word(rng: KeyedRng, template: str) -> str:
-    """A pronounceable replacement for a host/resource name token, in the token's case."""
-    word = rng.choice(pools().last).lower()
-    return match_case(template, word)
-
-
 def permute_digits(key: bytes | KeyedHasher, digits: str) -> str:
     """A keyed bijection on the numbers with ``len(digits)`` digits (a 4-round Feistel network
     over an even number of digits, cycle-walking into range): injective by construction, so
@@ -422,12 +416,6 @@ def permute_digits(key: bytes | KeyedHasher, digits: str) -> str:
         if x < size:
             return str(x).zfill(n)
     return digits  # unreachable: cycle-walking ends within a few steps
-
-
-def fake_digits_like(rng: KeyedRng, template: str) -> str:
-    if template.isdigit():
-        return rng.digits(len(template))
-    return "".join(str(rng.below(10)) if c.isdigit() else c for c in template)
 
 
 def fake_alnum_like(rng: KeyedRng, template: str) -> str:

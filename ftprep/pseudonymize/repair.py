@@ -117,17 +117,6 @@ def rows_with_hits(hits: Iterable[Mapping[str, Any]]) -> dict[str, RowSet]:
     return out
 
 
-def repair_row(line: bytes, fixer: Pseudonymizer, scanner: Any, rejected: bool
-               ) -> tuple[bytes, dict[str, int]] | None:
-    """The repaired row (no newline) and its counts, or None when nothing changed.
-
-    A data row is a record; a rejected row is an object whose ``record`` (parsed) or
-    ``text`` (raw line) field holds the pseudonymized input.
-    """
-    obj = _parse(line)
-    return None if obj is _UNPARSED else _repair_parsed(obj, fixer, scanner, rejected)
-
-
 _UNPARSED = object()
 
 

@@ -232,3 +232,17 @@ def test_data_docs_are_built_on_request(frame: pd.DataFrame, tmp_path: Path) -> 
     assert index.is_file()
     pages = list((docs / "validations").rglob("*.html"))
     assert pages and "total_tokens" in pages[0].read_text(encoding="utf-8")
+
+
+def test_with_severity_overrides_a_copy_and_rejects_unknown_checks() -> None:
+    from ftprep.checks import CheckSettings, with_severity
+    from ftprep.errors import ConfigError
+
+    base = CheckSettings(severity=(("train_min_rows", "warn"),))
+    changed = with_severity(base, job_token_quota="off", train_min_rows="error")
+    assert dict(changed.severity) == {"job_token_quota": "off", "train_min_rows": "error"}
+    assert base.severity == (("train_min_rows", "warn"),)  # the original is left alone
+    with pytest.raises(ConfigError, match="unknown check"):
+        with_severity(base, no_such_check="off")
+    with pytest.raises(ConfigError, match="must be one of"):
+        with_severity(base, job_token_quota="loud")
