@@ -80,6 +80,10 @@ _LearnedTable = tuple[int, list[tuple[str, str, str, bool]], list[str], list[str
 # ``_new_span(Span, (start, end, etype, sub, keep))``: a Span without the named tuple's
 # Python-level ``__new__`` (all five fields given), for the spans made per occurrence.
 _new_span = tuple.__new__
+_KeyedRng = F.KeyedRng
+
+#: A field name that says nothing of its value (see Pseudonymizer._roles_of)
+_NO_ROLES: tuple[bool, str | None, bool] = (False, None, False)
 
 
 class PlanMiss(Exception):
@@ -227,6 +231,7 @@ class Pseudonymizer:
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
         self._norm_keys: dict[str, str] = {}
+        self._key_roles: dict[str, tuple[bool, str | None, bool]] = {}  # field name -> _roles_of
         self._split_memo: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         self._words = _BoundedCache(self.config.cache_size)  # label word -> fake word
         self._domains = _BoundedCache(self.config.cache_size)  # host -> mapped host
@@ -271,7 +276,7 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words", "_domains", "_labels", "_ltable"):
+                     "_words", "_domains", "_labels", "_ltable", "_key_roles"):
             state.pop(name)
         return state
 
@@ -288,6 +293,7 @@ class Pseudonymizer:
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
         self._ltable = None
+        self._key_roles = {}
 
     def release_caches(self) -> None:
         """Drop the memo caches (bounded, ~100k entries each; pure: rebuilt on demand, so
@@ -625,15 +631,17 @@ class Pseudonymizer:
         if not s:
             return
         if key is not None:
-            k = self._norm_keys.get(key) or self._norm_key(key)
-            if k in self._person_keys and self._names.name_like(s):
-                self._learn_person(s, "first" if k in self._first_keys else "last" if k in self._last_keys else "")
-                return
-            if k in self._org_keys and self._names.org_like(s):
-                self._learn_value(s, "ORGANIZATION", "", False)
-                return
-            if k in self._secret_keys:
-                return
+            roles = self._key_roles.get(key) or self._roles_of(key)
+            if roles is not _NO_ROLES:
+                secret, person, org = roles
+                if person is not None and self._names.name_like(s):
+                    self._learn_person(s, person)
+                    return
+                if org and self._names.org_like(s):
+                    self._learn_value(s, "ORGANIZATION", "", False)
+                    return
+                if secret:
+                    return
         if self.config.embedded_json and len(s) >= 2 and s[0] in "{[" and s[-1] in "}]":
             try:
                 obj = json.loads(s)
@@ -700,6 +708,20 @@ class Pseudonymizer:
         if len(self._norm_keys) < 4096:  # field names are few; memoized per instance
             self._norm_keys[key] = k
         return k
+
+    def _roles_of(self, key: str) -> tuple[bool, str | None, bool]:
+        """What a field name says of its value: a secret, a person (the name part: "first",
+        "last" or "") or None, an organization. Memoized per instance, like _norm_key."""
+        k = self._norm_keys.get(key) or self._norm_key(key)
+        person = None
+        if k in self._person_keys:
+            person = "first" if k in self._first_keys else "last" if k in self._last_keys else ""
+        roles = (k in self._secret_keys, person, k in self._org_keys)
+        if roles == _NO_ROLES:
+            roles = _NO_ROLES  # (the one object: callers test identity)
+        if len(self._key_roles) < 4096:
+            self._key_roles[key] = roles
+        return roles
 
     def _learned_spans(self, text: str) -> list[Span]:
         """Spans of the values learned in this record (memoized per record: roles repeat)."""
@@ -789,17 +811,17 @@ class Pseudonymizer:
     def _string(self, s: str, key: str | None, counts: dict[str, int]) -> str:
         if not s:
             return s
-        if key is not None:
-            k = self._norm_keys.get(key) or self._norm_key(key)
+        roles = None if key is None else self._key_roles.get(key) or self._roles_of(key)
+        if roles is not None and roles is not _NO_ROLES:
+            secret, person, org = roles
             whole: Span | None = None
-            if k in self._secret_keys and "SECRET" in self.config.entities:
+            if secret and "SECRET" in self.config.entities:
                 if not s.strip() or s.startswith(("[", "<", "${", "{{", "%")) or s == self.config.secret_marker:
                     return s
                 whole = Span(0, len(s), "SECRET", "key")
-            elif k in self._person_keys and "PERSON" in self.config.entities and self._names.name_like(s):
-                sub = "first" if k in self._first_keys else "last" if k in self._last_keys else ""
-                whole = Span(0, len(s), "PERSON", sub)
-            elif k in self._org_keys and "ORGANIZATION" in self.config.entities and self._names.org_like(s):
+            elif person is not None and "PERSON" in self.config.entities and self._names.name_like(s):
+                whole = Span(0, len(s), "PERSON", person)
+            elif org and "ORGANIZATION" in self.config.entities and self._names.org_like(s):
                 whole = Span(0, len(s), "ORGANIZATION")
             if whole is not None:
                 new = self._replace_span(s, whole, counts)
@@ -871,8 +893,14 @@ class Pseudonymizer:
 
     def _resolve(self, text: str) -> list[Span]:
         """The spans of ``text`` to act on: detected and learned, overlaps resolved."""
-        spans = self._spans_for(text)
-        learned = self._learned_spans(text) if self._learned else None
+        spans = self._memo.get(text)  # (the learning pass detected most strings already)
+        if spans is None:
+            spans = self._spans_for(text)
+        learned = None
+        if self._learned:  # (_learned_spans, inlined)
+            learned = self._lmemo.get(text)
+            if learned is None:
+                learned = self._lmemo[text] = self._find_learned(text)
         if learned:
             # A learned value the detectors found too gives the same span twice: left out, the
             # overlap resolution takes the same spans (the copy it would drop is an equal one)
@@ -891,6 +919,39 @@ class Pseudonymizer:
     # -- per-type replacement ------------------------------------------------------------------
     def _replace_span(self, value: str, span: Span, counts: dict[str, int]) -> str:
         etype = span.etype
+        sub = span.sub
+        ck = (etype, sub, value)
+        if not self._observing:
+            hit = self._rcache.get(ck)
+            if hit is not None:  # (never a SECRET, never a type without a handler)
+                report = self._report
+                if etype == "GUID" and sub:
+                    gcx = report.guid_contexts
+                    gcx[sub] = gcx.get(sub, 0) + 1
+                if hit[2]:
+                    for etype_in, n in hit[2]:
+                        counts[etype_in] = counts.get(etype_in, 0) + n
+                        for _ in range(n):
+                            report.add(etype_in, None)
+                if hit[3]:
+                    gc = report.guid_contexts
+                    for k, n in hit[3]:
+                        gc[k] = gc.get(k, 0) + n
+                new = hit[0]
+                if new != value:
+                    counts[etype] = counts.get(etype, 0) + 1
+                    # (report.add, inlined: the entity type is counted already, its id mostly too)
+                    ent = report.entities.get(etype)
+                    ids = report.distinct_ids.get(etype)
+                    oid = hit[1]
+                    if ent is None or ids is None or oid is None:
+                        report.add(etype, oid)
+                    else:
+                        ent.occurrences += 1
+                        if oid not in ids:
+                            ids.add(oid)
+                            ent.distinct = len(ids)
+                return new  # type: ignore[no-any-return]
         if etype == "SECRET":
             self._count("SECRET", None, counts)
             self._report.redacted_secrets += 1
@@ -899,66 +960,58 @@ class Pseudonymizer:
         handler = self._handler_map.get(etype)
         if handler is None:
             return value
-        sub = span.sub
         if etype == "GUID" and sub:
             gcx = self._report.guid_contexts
             gcx[sub] = gcx.get(sub, 0) + 1
-        ck = (etype, sub, value)
         if self._observing:
             if self._plan is not None:  # plan(): a value's draws are recorded at its first use
                 if ck in self._plan_done:
                     return value
                 self._plan_done.add(ck)
             return handler(value, span)[0]
-        rcache = self._rcache
-        hit = rcache.get(ck)
-        if hit is None:
-            contexts: tuple[tuple[str, int], ...] = ()
-            if etype in _COMPOSITE:  # may replace values inside: count them with this one
-                saved = self._inner
-                inner: dict[str, int] = {}
-                self._inner = inner
-                before = dict(self._report.guid_contexts)
-                try:
-                    new, oid = handler(value, span)
-                finally:
-                    self._inner = saved
-                inner_counts = tuple(inner.items())
-                for etype_in, n in inner_counts:
-                    counts[etype_in] = counts.get(etype_in, 0) + n
-                # GUID contexts inside (a resource ID's subscription), replayed on a cache hit
-                # too, so the report never depends on what the cache still holds
-                contexts = tuple((k, n - before.get(k, 0)) for k, n in self._report.guid_contexts.items()
-                                 if n != before.get(k, 0))
-            else:
+        contexts: tuple[tuple[str, int], ...] = ()
+        if etype in _COMPOSITE:  # may replace values inside: count them with this one
+            saved = self._inner
+            inner: dict[str, int] = {}
+            self._inner = inner
+            before = dict(self._report.guid_contexts)
+            try:
                 new, oid = handler(value, span)
-                inner_counts = ()
-            if new != value:
-                self._remember(etype, value, new)
-                if self._mapping is not None:
-                    self._mapping[(etype, new)] = value
-            hit = (new, oid, inner_counts, contexts)
-            if len(rcache) >= rcache._max:  # (_BoundedCache.put, inlined: once per new value)
-                rcache.popitem(last=False)
-            rcache[ck] = hit
-            if new != value:
-                counts[etype] = counts.get(etype, 0) + 1
-                self._report.add(etype, oid)
-            return new
-        report = self._report
-        if hit[2]:
-            for etype_in, n in hit[2]:
+            finally:
+                self._inner = saved
+            inner_counts = tuple(inner.items())
+            for etype_in, n in inner_counts:
                 counts[etype_in] = counts.get(etype_in, 0) + n
-                for _ in range(n):
-                    report.add(etype_in, None)
-        if hit[3]:
-            gc = report.guid_contexts
-            for k, n in hit[3]:
-                gc[k] = gc.get(k, 0) + n
-        new = hit[0]
-        if new != value:
+            # GUID contexts inside (a resource ID's subscription), replayed on a cache hit
+            # too, so the report never depends on what the cache still holds
+            contexts = tuple((k, n - before.get(k, 0)) for k, n in self._report.guid_contexts.items()
+                             if n != before.get(k, 0))
+        else:
+            new, oid = handler(value, span)
+            inner_counts = ()
+        changed = new != value
+        if changed:
+            # (_remember, inlined: once per new value) names keep their case (the leak check
+            # matches them case-sensitively: "Will", "Mark")
+            originals = self._originals.get(etype)
+            if originals is None:
+                originals = self._originals[etype] = set()
+            originals.add(value if etype in _CASED_TYPES else value.lower())
+            fakes = self._fakes.get(etype)
+            if fakes is None:
+                fakes = self._fakes[etype] = set()
+            fakes.add(new.lower())
+            if etype == "URL":  # also as the detectors cut it at the end ("...sig=[REDACTED]")
+                fakes.add(url_as_detected(new).lower())
+            if self._mapping is not None:
+                self._mapping[(etype, new)] = value
+        rcache = self._rcache
+        if len(rcache) >= rcache._max:  # (_BoundedCache.put, inlined: once per new value)
+            rcache.popitem(last=False)
+        rcache[ck] = (new, oid, inner_counts, contexts)
+        if changed:
             counts[etype] = counts.get(etype, 0) + 1
-            report.add(etype, hit[1])
+            self._report.add(etype, oid)
         return new
 
     def _handlers(self) -> dict[str, Callable[[str, Span], tuple[str, int | None]]]:
@@ -1017,7 +1070,8 @@ class Pseudonymizer:
             self._seen.add_new(oid)
             return norm, oid
         key = (ns, norm)
-        hit = self._cache.get(key)
+        cache = self._cache
+        hit = cache.get(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
         if self._planned:  # a worker of the parallel engine draws nothing itself
@@ -1035,7 +1089,8 @@ class Pseudonymizer:
         # a drawn fake would have as an original. ``_owners`` maps fid -> oid, ``_seen`` holds
         # every oid so far (compact tables: a 1 GB log holds millions).
         hasher = self._hasher
-        oid = hasher.oid(ns, norm)
+        stream = hasher.stream(ns, norm)  # hashed once for the id and every draw
+        oid = hasher.oid_of(stream)
         seen = self._seen
         owners = self._owners
         first = seen.add_new(oid)
@@ -1043,17 +1098,19 @@ class Pseudonymizer:
             owner = owners.get(oid)
             if owner is not None and owner != oid:
                 self._report.collisions += 1  # this original was already emitted as a fake
-        seed = hasher.seed
+        seed_of = hasher.seed_of
+        fid_of = hasher.oid
+        avoid = self._avoid
         for counter in range(MAX_DRAWS):
-            rng = F.KeyedRng(seed(ns, norm, counter), counter)
+            rng = _KeyedRng(seed_of(stream, counter), counter)
             fake = fake_of(rng, norm) if draw is None else draw(rng)
             fnorm = canon(fake)
-            fid = hasher.oid(ns, fnorm)
+            fid = fid_of(ns, fnorm)
             owner = owners.get(fid)
             if owner == oid:
                 break
             if owner is None and fnorm != norm and fid not in seen and (
-                    self._avoid is None or not self._is_original(fake, counter < REPAIR_STRICT_DRAWS)):
+                    avoid is None or not self._is_original(fake, counter < REPAIR_STRICT_DRAWS)):
                 owners.set(fid, oid)
                 if self._pair_log is not None:
                     self._pair_log.append((fid, oid))
@@ -1065,7 +1122,9 @@ class Pseudonymizer:
         else:  # the generators widen their pools long before this: never emit a shared fake
             raise DataError(f"pseudonymize: no free {ns} fake after {MAX_DRAWS} draws")
         hit = (fake, oid)
-        self._cache.put(key, hit)
+        if len(cache) >= cache._max:  # (_BoundedCache.put, inlined)
+            cache.popitem(last=False)
+        cache[key] = hit
         return hit
 
     def _is_original(self, fake: str, strict: bool = False) -> bool:

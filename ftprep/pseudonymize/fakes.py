@@ -18,6 +18,7 @@ import re
 import string
 import struct
 import unicodedata
+from typing import Any
 
 import phonenumbers
 
@@ -124,6 +125,29 @@ class KeyedHasher:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return _FIRST_U64(outer.digest())[0]  # int.from_bytes(digest[:8], "big")
+
+    def stream(self, namespace: str, norm: str) -> Any:
+        """The inner hash of ``namespace \\x1f norm \\x1f``, shared by an original's id and its
+        draws (SHA-256 hashes a message in order: the counter is appended to a copy)."""
+        inner = self._inner.copy()
+        inner.update(f"{namespace}\x1f{norm}\x1f".encode("utf-8", "surrogatepass"))
+        return inner
+
+    def oid_of(self, stream: Any) -> int:
+        """``oid(namespace, norm)`` from ``stream(namespace, norm)``."""
+        inner = stream.copy()
+        inner.update(b"-1")
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return _FIRST_U64(outer.digest())[0]  # type: ignore[no-any-return]
+
+    def seed_of(self, stream: Any, counter: int) -> bytes:
+        """``seed(namespace, norm, counter)`` from ``stream(namespace, norm)``."""
+        inner = stream.copy()
+        inner.update(b"%d" % counter)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 # -- case helpers ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ entries, as it once did, it held 50 MB).
 
 from __future__ import annotations
 
+from bisect import bisect_left as _bisect
 from typing import Any
 
 import numpy as np
@@ -32,25 +33,38 @@ def _merge_sorted(keys: Any, new: Any, *cols: tuple[Any, Any]) -> tuple[Any, ...
 class IdMap:
     """A map of uint64 -> uint64 that only grows (no deletes)."""
 
-    __slots__ = ("_recent", "_keys", "_vals")
+    __slots__ = ("_recent", "_keys", "_vals", "_kview", "_vview")
 
     def __init__(self) -> None:
         self._recent: dict[int, int] = {}
-        self._keys: Any = np.zeros(0, _U64)
-        self._vals: Any = np.zeros(0, _U64)
+        self._set_arrays(np.zeros(0, _U64), np.zeros(0, _U64))
+
+    def _set_arrays(self, keys: Any, vals: Any) -> None:
+        self._keys, self._vals = keys, vals
+        # Lookups bisect a memoryview: its items are Python ints, read in C (a third of the
+        # cost of a numpy scalar search for one key)
+        self._kview, self._vview = memoryview(keys), memoryview(vals)
+
+    def __getstate__(self) -> tuple[dict[int, int], Any, Any]:
+        return self._recent, self._keys, self._vals
+
+    def __setstate__(self, state: tuple[dict[int, int], Any, Any]) -> None:
+        self._recent = state[0]
+        self._set_arrays(state[1], state[2])
 
     def __len__(self) -> int:
         return len(self._recent) + len(self._keys)
 
     def get(self, key: int) -> int | None:
         hit = self._recent.get(key)
-        if hit is not None or not len(self._keys):
+        if hit is not None:
             return hit
-        keys = self._keys
-        k = _U64(key)
-        i = int(keys.searchsorted(k))
-        if i < len(keys) and keys[i] == k:
-            return int(self._vals[i])
+        view = self._kview
+        if not view:
+            return None
+        i = _bisect(view, key)
+        if i < len(view) and view[i] == key:
+            return self._vview[i]  # type: ignore[no-any-return]
         return None
 
     def __contains__(self, key: int) -> bool:
@@ -67,7 +81,7 @@ class IdMap:
         keys = np.fromiter(recent, _U64, len(recent))
         vals = np.fromiter(recent.values(), _U64, len(recent))
         order = np.argsort(keys, kind="stable")
-        self._keys, self._vals = _merge_sorted(self._keys, keys[order], (self._vals, vals[order]))
+        self._set_arrays(*_merge_sorted(self._keys, keys[order], (self._vals, vals[order])))
 
     def items(self) -> list[tuple[int, int]]:
         out = [(int(k), int(v)) for k, v in zip(self._keys.tolist(), self._vals.tolist(), strict=True)]
@@ -78,11 +92,22 @@ class IdMap:
 class IdSet:
     """A set of uint64 that only grows."""
 
-    __slots__ = ("_recent", "_keys")
+    __slots__ = ("_recent", "_keys", "_view")
 
     def __init__(self) -> None:
         self._recent: set[int] = set()
-        self._keys: Any = np.zeros(0, _U64)
+        self._set_keys(np.zeros(0, _U64))
+
+    def _set_keys(self, keys: Any) -> None:
+        self._keys = keys
+        self._view = memoryview(keys)  # bisected (see IdMap._set_arrays)
+
+    def __getstate__(self) -> tuple[set[int], Any]:
+        return self._recent, self._keys
+
+    def __setstate__(self, state: tuple[set[int], Any]) -> None:
+        self._recent = state[0]
+        self._set_keys(state[1])
 
     def __len__(self) -> int:
         return len(self._recent) + len(self._keys)
@@ -90,12 +115,11 @@ class IdSet:
     def __contains__(self, key: int) -> bool:
         if key in self._recent:
             return True
-        keys = self._keys
-        if not len(keys):
+        view = self._view
+        if not view:
             return False
-        k = _U64(key)
-        i = int(keys.searchsorted(k))
-        return i < len(keys) and bool(keys[i] == k)
+        i = _bisect(view, key)
+        return i < len(view) and view[i] == key  # type: ignore[no-any-return]
 
     def add(self, key: int) -> None:
         """Add ``key`` (callers test membership first, so members are not re-added)."""
@@ -109,11 +133,10 @@ class IdSet:
         recent = self._recent
         if key in recent:
             return False
-        keys = self._keys
-        if len(keys):
-            k = _U64(key)
-            i = int(keys.searchsorted(k))
-            if i < len(keys) and keys[i] == k:
+        view = self._view
+        if view:
+            i = _bisect(view, key)
+            if i < len(view) and view[i] == key:
                 return False
         recent.add(key)
         if len(recent) >= _FOLD:
@@ -124,4 +147,5 @@ class IdSet:
         recent, self._recent = self._recent, set()
         new = np.fromiter(recent, _U64, len(recent))
         new.sort()
-        (self._keys,) = _merge_sorted(self._keys, new)
+        (keys,) = _merge_sorted(self._keys, new)
+        self._set_keys(keys)
