@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -264,8 +265,52 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
 
     The longest span wins; among equal lengths the more specific type (:data:`RANK`),
     then the leftmost.
+
+    A span's fate depends only on the spans it overlaps, so the spans are split into groups
+    that overlap one another (in start order) and only groups of more than one are resolved
+    (:func:`_resolve_greedy`); most spans of a text overlap nothing. (Empty spans, which
+    overlap nothing yet stop another span at their start, go to the greedy whole.)
     """
-    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -RANK[s.etype], s.start, s.etype))
+    items = sorted(spans, key=_START)  # stable: equal starts keep their order, as the greedy needs
+    out: list[Span] = []
+    n = len(items)
+    i = 0
+    while i < n:
+        first = items[i]
+        reach = first[1]
+        if reach <= first[0]:
+            return _resolve_greedy(items)
+        j = i + 1
+        while j < n:
+            span = items[j]
+            if span[0] >= reach:
+                break
+            if span[1] <= span[0]:
+                return _resolve_greedy(items)
+            if span[1] > reach:
+                reach = span[1]
+            j += 1
+        if j == i + 1:
+            out.append(first)
+        elif j == i + 2:  # two spans that overlap: the first by priority
+            out.append(min(first, items[i + 1], key=_priority))
+        else:
+            out.extend(_resolve_greedy(items[i:j]))
+        i = j
+    return out
+
+
+_START = operator.itemgetter(0)
+
+
+def _priority(s: Span) -> tuple[int, int, int, str]:
+    return -(s.end - s.start), -RANK[s.etype], s.start, s.etype
+
+
+def _resolve_greedy(spans: Iterable[Span]) -> list[Span]:
+    """:func:`resolve_overlaps` by its definition: the spans by priority, each kept unless it
+    overlaps one kept before."""
+    ordered = sorted(spans, key=_priority)
     starts: list[int] = []  # starts and ends of the taken spans, both sorted (they are disjoint)
     ends: list[int] = []
     taken: list[Span] = []
@@ -372,10 +417,11 @@ class Detector:
             if _PLACEHOLDER.match(value) or value == self.config.secret_marker:
                 continue  # already a placeholder / template variable
             last_end = ve
-            gate = _SECRET_RULES[i][0].split("|", 1)[0]
+            gate = _SECRET_KINDS[i]
             if gate == "storage account":  # "key vault kv01": a typed resource name
+                # (the value is ASCII: ``[0-9-]`` is "a digit or a dash")
                 if "AZURE_RESOURCE_ID" in self.enabled and (
-                        any(c.isdigit() or c == "-" for c in value) or len(value) >= 10):
+                        _DIGIT_OR_DASH.search(value) is not None or len(value) >= 10):
                     out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name", keep=self.allowed(value)))
                 continue
             if gate == "accountname=":  # a storage account name: a resource name, not a secret
@@ -556,8 +602,6 @@ class Detector:
             if tld not in _ALL_TLDS or m.start() < last_end:
                 continue
             end = m.end()
-            if end < n and text[end] == "." and end + 1 < n and text[end + 1].isalnum():
-                continue  # not the last label ("host.windows.net"): the anchor further on is
             if not rev:
                 rev = text[::-1]
             run = _HOST_RUN.match(rev, n - m.start())  # always matches (possibly empty)
@@ -849,7 +893,10 @@ _MAC_DASH_ANCHOR = re.compile(r"-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-")
 _MAC_DASH = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}")
 _MAC_DOT_ANCHOR = re.compile(r"\.[0-9A-Fa-f]{4}\.")
 _MAC_DOT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
-_TLD_ANCHOR = re.compile(r"\.[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-])")
+# The last label of a dotted name: a label followed by "." and an alphanumeric (``[^\W_]`` is
+# ``str.isalnum``) is not (``host.windows.net``: its anchor is ".net"). A label followed by "."
+# has no shorter match, so this finds the same last labels as the anchor without the test.
+_TLD_ANCHOR = re.compile(r"\.[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-]|\.[^\W_])")
 _ALL_TLDS = PUBLIC_TLDS | INTERNAL_SUFFIXES
 _HOST_RUN = re.compile(r"[A-Za-z0-9.-]*")  # the same characters, as a pattern
 _HOST_FULL = re.compile(
@@ -942,6 +989,8 @@ _SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("==", re.compile(r"(?P<v>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])")),
 )
 _SECRET_GATES = _build_secret_gates()
+_SECRET_KINDS = tuple(gates.split("|", 1)[0] for gates, _rx in _SECRET_RULES)  # a rule's first gate names it
+_DIGIT_OR_DASH = re.compile(r"[0-9-]")
 _SECRET_WORDS = _build_secret_words()
 
 
