@@ -341,6 +341,9 @@ class Detector:
             else None
         )
         self._guid_keep = WELL_KNOWN_GUIDS | self.allow_values  # lower-case GUIDs kept as they are
+        # IPv6 candidate -> (valid, groups, special): parsing costs 20 us, and the same
+        # addresses recur within a record (bounded; cleared when full)
+        self._v6_memo: dict[str, tuple[bool, int, bool]] = {}
 
     # -- policy -------------------------------------------------------------------------
     def allowed(self, value: str) -> bool:
@@ -540,9 +543,8 @@ class Detector:
             start = m.start()
             while start > 0 and text[start - 1] in _V6_CHARS:
                 start -= 1
-            end = m.end()
-            while end < n and text[end] in _V6_CHARS:
-                end += 1
+            run = _V6_RUN.match(text, m.end())  # always matches (possibly empty)
+            end = run.end() if run else m.end()
             last_end = end
             # trailing '.' or ':' belongs to the sentence
             while end > start and text[end - 1] in ".:" and not text[start:end].endswith("::"):
@@ -559,12 +561,15 @@ class Detector:
                 continue
             if not want_v6 or value.count(":") < 2 or ("::" not in value and value.count(":") != 7 and "." not in value):
                 continue
-            try:
-                ip = ipaddress.IPv6Address(value)
-            except ValueError:
+            v6 = self._v6_memo.get(value)
+            if v6 is None:
+                v6 = _v6_facts(value)
+                if len(self._v6_memo) >= _V6_MEMO_SIZE:
+                    self._v6_memo.clear()
+                self._v6_memo[value] = v6
+            valid, groups, special = v6
+            if not valid:
                 continue
-            groups = sum(1 for g in _V6_SEPS.split(value) if g)
-            special = special_ip(ip)
             if groups < 3 and not special:
                 continue  # "a::b" is a C++ scope far more often than an address
             keep = (self.config.keep_special_ips and special) or self.allowed(value)
@@ -888,6 +893,18 @@ _IPV4_FULL = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _COLON_ANCHOR = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _V6_CHARS = frozenset("0123456789abcdefABCDEF:.")
 _V6_SEPS = re.compile(r"[:.]")
+_V6_RUN = re.compile(r"[0-9a-fA-F:.]*")  # the characters of _V6_CHARS, as a pattern
+_V6_MEMO_SIZE = 4096
+
+
+def _v6_facts(value: str) -> tuple[bool, int, bool]:
+    """Whether ``value`` is an IPv6 address, its number of non-empty groups (split at ":"
+    and "."), and whether it is special (:func:`special_ip`)."""
+    try:
+        ip = ipaddress.IPv6Address(value)
+    except ValueError:
+        return False, 0, False
+    return True, sum(1 for g in _V6_SEPS.split(value) if g), special_ip(ip)
 _MAC_COLON = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
 _MAC_DASH_ANCHOR = re.compile(r"-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-")
 _MAC_DASH = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}")
@@ -1037,8 +1054,9 @@ def _desc(desc: Any) -> _Desc | None:
 
 
 def _region_check(md: Any) -> _RegionCheck:
-    names = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-             "voicemail", "fixed_line") + (() if md.same_mobile_and_fixed_line_pattern else ("mobile",))
+    # (``_has_type`` asks whether any type matches: the common ones first, the answer is the same)
+    names = ("fixed_line",) + (() if md.same_mobile_and_fixed_line_pattern else ("mobile",)) + (
+        "toll_free", "premium_rate", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
     types = tuple(d for d in (_desc(getattr(md, n)) for n in names) if d is not None)
     leading = re.compile(md.leading_digits) if md.leading_digits is not None else None
     return _RegionCheck(md.country_code, leading, _desc(md.general_desc), types)
