@@ -129,14 +129,22 @@ _GUID_CONTEXT: tuple[tuple[str, str], ...] = (
 
 
 def _build_guid_words() -> ahocorasick.Automaton:
+    """The context words, reversed: scanning the reversed window, the first hit is the word
+    that starts last in the window (hits come by their end; no word is a prefix of another, so
+    no two hits end together in the reversed window)."""
+    words = [w for w, _kind in _GUID_CONTEXT]
+    for a in words:
+        for b in words:
+            if a != b and a.startswith(b):
+                raise AssertionError(f"GUID context word {a!r} starts with {b!r}")
     auto = ahocorasick.Automaton()
     for word, kind in _GUID_CONTEXT:
-        auto.add_word(word, (len(word), kind))
+        auto.add_word(word[::-1], kind)
     auto.make_automaton()
     return auto
 
 
-_GUID_WORDS = _build_guid_words()  # every occurrence of every context word, overlapping ones too
+_GUID_WORDS_REV = _build_guid_words()
 
 
 def ipv4_int(value: str) -> int:
@@ -253,11 +261,9 @@ def guid_context(text: str, start: int) -> str:
     context word that starts last in the 48 characters before the GUID. (No word is a prefix
     of another, so two words never start at the same place.)"""
     window = text[max(0, start - 48) : start].lower()
-    best, best_pos = "", -1
-    for last, (length, kind) in _GUID_WORDS.iter(window):  # ``last``: index of the last character
-        if last - length + 1 > best_pos:
-            best, best_pos = kind, last - length + 1
-    return best
+    for _end, kind in _GUID_WORDS_REV.iter(window[::-1]):
+        return kind  # the first hit from the end: the word that starts last
+    return ""
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
