@@ -484,8 +484,8 @@ class Detector:
         last_end = -1
         for m in _CAF_ANCHOR.finditer(text):
             start = m.start()
-            if start <= last_end:
-                continue
+            if start <= last_end or (start > 2 and text[start - 3] in "._-/"):
+                continue  # (the walk back below would stop at that character and reject it)
             k = start
             while k > 0 and start - k < 6 and (text[k - 1].islower() or text[k - 1].isdigit()):
                 k -= 1
