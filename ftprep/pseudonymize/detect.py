@@ -350,6 +350,10 @@ class Detector:
         # IPv6 candidate -> (valid, groups, special): parsing costs 20 us, and the same
         # addresses recur within a record (bounded; cleared when full)
         self._v6_memo: dict[str, tuple[bool, int, bool]] = {}
+        # IPv4 and host name candidates -> -1 (not one), 0, 1 (kept by policy): the parts of
+        # their checks that do not depend on the text around them (bounded, as above)
+        self._ipv4_memo: dict[str, int] = {}
+        self._host_memo: dict[str, int] = {}
 
     # -- policy -------------------------------------------------------------------------
     def allowed(self, value: str) -> bool:
@@ -529,13 +533,25 @@ class Detector:
                             (text[end] == "." and end + 1 < n and text[end + 1].isdigit())):
                 continue
             value = fm.group()
-            ip_int = ipv4_int(value)
-            if ip_int < 0:
+            verdict = self._ipv4_memo.get(value)
+            if verdict is None:
+                verdict = self._ipv4_verdict(value)
+                if len(self._ipv4_memo) >= _VALUE_MEMO_SIZE:
+                    self._ipv4_memo.clear()
+                self._ipv4_memo[value] = verdict
+            if verdict < 0:
                 continue
             if self.config.version_context and version_before(text, start):
                 continue
-            keep = (self.config.keep_special_ips and special_ipv4_int(ip_int)) or self.allowed(value)
-            out.append(_new_span(Span, (start, end, "IPV4", "", keep)))
+            out.append(_new_span(Span, (start, end, "IPV4", "", verdict > 0)))
+
+    def _ipv4_verdict(self, value: str) -> int:
+        """-1 when ``value`` (four dotted numbers) is no address, else 1 when policy keeps it
+        (special addresses, allow-list), 0 when not."""
+        ip_int = ipv4_int(value)
+        if ip_int < 0:
+            return -1
+        return 1 if (self.config.keep_special_ips and special_ipv4_int(ip_int)) or self.allowed(value) else 0
 
     def _colon_tokens(self, text: str, out: list[Span]) -> None:
         """IPv6 addresses and colon-separated MACs, from ``:h:`` anchors."""
@@ -624,12 +640,25 @@ class Detector:
             if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:"):
                 continue
             value = text[start:end]
-            if not _HOST_FULL.fullmatch(value) or not hostname_tld_ok(value):
+            verdict = self._host_memo.get(value)
+            if verdict is None:
+                verdict = self._host_verdict(value)
+                if len(self._host_memo) >= _VALUE_MEMO_SIZE:
+                    self._host_memo.clear()
+                self._host_memo[value] = verdict
+            if verdict < 0:
                 continue
-            if value[0].isupper() and value.startswith(("Microsoft.", "Azure.", "System.")):
-                continue  # provider / .NET namespace, not a host
             last_end = end
-            out.append(_new_span(Span, (start, end, "HOSTNAME", "", self.allowed(value))))
+            out.append(_new_span(Span, (start, end, "HOSTNAME", "", verdict > 0)))
+
+    def _host_verdict(self, value: str) -> int:
+        """-1 when ``value`` (a run of host characters ending in a known TLD) is no host name,
+        else 1 when policy keeps it (allow-list), 0 when not."""
+        if not _HOST_FULL.fullmatch(value) or not hostname_tld_ok(value):
+            return -1
+        if value[0].isupper() and value.startswith(("Microsoft.", "Azure.", "System.")):
+            return -1  # provider / .NET namespace, not a host
+        return 1 if self.allowed(value) else 0
 
     def _ibans(self, text: str, out: list[Span]) -> None:
         for m in IBAN_RE.finditer(text):
@@ -901,6 +930,7 @@ _V6_CHARS = frozenset("0123456789abcdefABCDEF:.")
 _V6_SEPS = re.compile(r"[:.]")
 _V6_RUN = re.compile(r"[0-9a-fA-F:.]*")  # the characters of _V6_CHARS, as a pattern
 _V6_MEMO_SIZE = 4096
+_VALUE_MEMO_SIZE = 8192
 
 
 def _v6_facts(value: str) -> tuple[bool, int, bool]:

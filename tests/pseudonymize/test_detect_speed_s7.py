@@ -159,3 +159,22 @@ def test_v6_memo_answers_like_a_fresh_detector() -> None:
     for i in range(D._V6_MEMO_SIZE + 10):  # the memo is bounded
         small.detect(f"addr 2603:10a6:c601:{i:x}::1")
     assert len(small._v6_memo) <= D._V6_MEMO_SIZE
+
+
+# -- per-value memos (IPv4, host names, IPv6) ---------------------------------------------------------
+def test_warm_detector_equals_fresh_detector() -> None:
+    texts = identifier_texts(7, 300)
+    for name, kwargs in CONFIGS.items():
+        config = PseudonymizeConfig(**kwargs)  # type: ignore[arg-type]
+        warm = Detector(config)
+        for text in texts + texts[::-1]:  # the second time, every value is memoized
+            assert warm.detect(text) == Detector(config).detect(text), (name, text)
+        assert warm._ipv4_memo and warm._host_memo
+
+
+def test_value_memos_are_bounded() -> None:
+    detector = Detector(PseudonymizeConfig())
+    for i in range(D._VALUE_MEMO_SIZE + 10):
+        detector.detect(f"ip 10.{i // 250}.{i % 250}.7 at h{i}.contoso.com")
+    assert 0 < len(detector._ipv4_memo) <= D._VALUE_MEMO_SIZE
+    assert 0 < len(detector._host_memo) <= D._VALUE_MEMO_SIZE
