@@ -890,15 +890,19 @@ _CAF_PREFIXES = frozenset(
     ["rg", "vm", "vmss", "kv", "aks", "app", "func", "st", "sql", "sqldb", "sqlmi", "cosmos", "redis", "vnet", "snet", "nsg", "pip", "lb", "agw", "afd", "apim", "acr", "appi", "rsv", "evh", "evhns", "sb", "sbns", "adf", "synw", "mlw", "oai", "srch", "cae", "asp", "nic", "disk", "bas", "vpng", "lgw", "psql", "mysql", "stapp", "law", "dls", "ase", "ci"]
 )
 _CAF_TAILS = frozenset(p[-2:] for p in _CAF_PREFIXES)
-_STORAGE_NAME = re.compile(r"st[a-z]{6,20}\d{1,4}(?![\w-]|\.[a-z0-9])")
+# (Possessive: giving back a letter or a digit puts a letter or a digit where the next part
+# needs another kind of character, so backtracking could never succeed; it is only skipped.)
+_STORAGE_NAME = re.compile(r"st[a-z]{6,20}+\d{1,4}+(?![\w-]|\.[a-z0-9])")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 # "-part-" right after one of the letter pairs every prefix ends in (a lookbehind after the
 # literal "-", so the scan stays a fast literal search): three in four "-x-" in text are not
 # (GUID pieces, dates), and they are now skipped in C. Skipping one lets the scan find an
 # anchor at its closing "-", which the old scan consumed; such an anchor has the skipped
 # part right before it, so its prefix is preceded by "-" and is rejected all the same.
+# (The first lookbehind, two lower-case letters, fails fast at most "-" in text, before the
+# alternation of the pairs is tried.)
 _CAF_ANCHOR = re.compile(
-    r"-(?<=(?:" + "|".join(sorted(_CAF_TAILS)) + r")-)[a-z0-9]+-"
+    r"-(?<=[a-z][a-z]-)(?<=(?:" + "|".join(sorted(_CAF_TAILS)) + r")-)[a-z0-9]+-"
 )
 _RESOURCE_AFTER = re.compile(
     r"(?i:storage\s+accounts?|account\s+name|key\s+vaults?|vault|(?:sql\s+)?server|database|"

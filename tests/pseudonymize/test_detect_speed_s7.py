@@ -178,3 +178,18 @@ def test_value_memos_are_bounded() -> None:
         detector.detect(f"ip 10.{i // 250}.{i % 250}.7 at h{i}.contoso.com")
     assert 0 < len(detector._ipv4_memo) <= D._VALUE_MEMO_SIZE
     assert 0 < len(detector._host_memo) <= D._VALUE_MEMO_SIZE
+
+
+# -- anchors rewritten for speed ----------------------------------------------------------------------
+_OLD_CAF_ANCHOR = re.compile(r"-(?<=(?:" + "|".join(sorted({p[-2:] for p in D._CAF_PREFIXES})) + r")-)[a-z0-9]+-")
+_OLD_STORAGE_NAME = re.compile(r"st[a-z]{6,20}\d{1,4}(?![\w-]|\.[a-z0-9])")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(["-", "--", "rg", "vm", "kv", "vmss", "cosmos", "st", "stprodlogs", "abcdefghijklmnopqrstuvwxyz",
+                                 "x", "Q", "1", "22", "4444", "12345", ".", "/", "_", " ", "é", "\u0663", "prod", "01"]),
+                max_size=18))
+def test_rewritten_anchors_equal_the_old_patterns(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert [m.span() for m in D._CAF_ANCHOR.finditer(text)] == [m.span() for m in _OLD_CAF_ANCHOR.finditer(text)]
+    assert [m.span() for m in D._STORAGE_NAME.finditer(text)] == [m.span() for m in _OLD_STORAGE_NAME.finditer(text)]
