@@ -727,15 +727,6 @@ class Pseudonymizer:
             self._key_roles[key] = roles
         return roles
 
-    def _learned_spans(self, text: str) -> list[Span]:
-        """Spans of the values learned in this record (memoized per record: roles repeat)."""
-        if not self._learned:
-            return []
-        hit = self._lmemo.get(text)
-        if hit is None:
-            hit = self._lmemo[text] = self._find_learned(text)
-        return hit
-
     def _learned_table(self) -> _LearnedTable:
         """``_learned`` as the search needs it: the shortest length, the entries in order, and
         the case-sensitive and the lower-cased values (rebuilt when a value is learned)."""
@@ -901,7 +892,7 @@ class Pseudonymizer:
         if spans is None:
             spans = self._spans_for(text)
         learned = None
-        if self._learned:  # (_learned_spans, inlined)
+        if self._learned:  # the spans of the values learned in this record (memoized per record)
             learned = self._lmemo.get(text)
             if learned is None:
                 learned = self._lmemo[text] = self._find_learned(text)
