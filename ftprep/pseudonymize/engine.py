@@ -230,7 +230,6 @@ class Pseudonymizer:
         self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
-        self._resolve_cache = _BoundedCache(4096)  # string -> its detected spans, resolved
         self._norm_keys: dict[str, str] = {}
         self._key_roles: dict[str, tuple[bool, str | None, bool]] = {}  # field name -> _roles_of
         self._split_memo: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
@@ -277,8 +276,7 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words", "_domains", "_labels", "_ltable", "_key_roles",
-                     "_resolve_cache"):
+                     "_words", "_domains", "_labels", "_ltable", "_key_roles"):
             state.pop(name)
         return state
 
@@ -294,7 +292,6 @@ class Pseudonymizer:
         self._labels = _BoundedCache(self.config.cache_size)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
-        self._resolve_cache = _BoundedCache(4096)
         self._ltable = None
         self._key_roles = {}
 
@@ -307,7 +304,6 @@ class Pseudonymizer:
         self._domains = _BoundedCache(self.config.cache_size)
         self._labels = _BoundedCache(self.config.cache_size)
         self._span_cache = _BoundedCache(4096)
-        self._resolve_cache = _BoundedCache(4096)
         self._split_memo = {}
         self._memo = {}
         self._lmemo = {}
@@ -906,15 +902,9 @@ class Pseudonymizer:
                     known.add(span)
                     extra.append(span)
             if extra:
-                merged = spans + extra
-                return resolve_overlaps(merged) if len(merged) > 1 else merged
-        if len(spans) > 1:  # the detected spans alone: resolved once per string
-            hit = self._resolve_cache.get(text)
-            if hit is None:
-                hit = resolve_overlaps(spans)
-                if len(text) <= 4096:
-                    self._resolve_cache.put(text, hit)
-            spans = hit
+                spans = spans + extra
+        if len(spans) > 1:
+            spans = resolve_overlaps(spans)
         return spans
 
     # -- per-type replacement ------------------------------------------------------------------
