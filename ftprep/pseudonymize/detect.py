@@ -15,7 +15,7 @@ import ipaddress
 import operator
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import ahocorasick
 import phonenumbers
@@ -535,10 +535,7 @@ class Detector:
             value = fm.group()
             verdict = self._ipv4_memo.get(value)
             if verdict is None:
-                verdict = self._ipv4_verdict(value)
-                if len(self._ipv4_memo) >= _VALUE_MEMO_SIZE:
-                    self._ipv4_memo.clear()
-                self._ipv4_memo[value] = verdict
+                verdict = _memo_put(self._ipv4_memo, value, self._ipv4_verdict(value), _VALUE_MEMO_SIZE)
             if verdict < 0:
                 continue
             if self.config.version_context and version_before(text, start):
@@ -585,10 +582,7 @@ class Detector:
                 continue
             v6 = self._v6_memo.get(value)
             if v6 is None:
-                v6 = _v6_facts(value)
-                if len(self._v6_memo) >= _V6_MEMO_SIZE:
-                    self._v6_memo.clear()
-                self._v6_memo[value] = v6
+                v6 = _memo_put(self._v6_memo, value, _v6_facts(value), _V6_MEMO_SIZE)
             valid, groups, special = v6
             if not valid:
                 continue
@@ -642,10 +636,7 @@ class Detector:
             value = text[start:end]
             verdict = self._host_memo.get(value)
             if verdict is None:
-                verdict = self._host_verdict(value)
-                if len(self._host_memo) >= _VALUE_MEMO_SIZE:
-                    self._host_memo.clear()
-                self._host_memo[value] = verdict
+                verdict = _memo_put(self._host_memo, value, self._host_verdict(value), _VALUE_MEMO_SIZE)
             if verdict < 0:
                 continue
             last_end = end
@@ -935,6 +926,17 @@ _V6_SEPS = re.compile(r"[:.]")
 _V6_RUN = re.compile(r"[0-9a-fA-F:.]*")  # the characters of _V6_CHARS, as a pattern
 _V6_MEMO_SIZE = 4096
 _VALUE_MEMO_SIZE = 8192
+_T = TypeVar("_T")
+
+
+def _memo_put(memo: dict[str, _T], value: str, verdict: _T, size: int) -> _T:
+    """Remember a text-independent ``verdict`` on ``value`` in a per-detector memo (a lookup
+    is ``memo.get``, inline at the call site); a full memo is emptied: memory stays bounded
+    and verdicts do not depend on what it holds."""
+    if len(memo) >= size:
+        memo.clear()
+    memo[value] = verdict
+    return verdict
 
 
 def _v6_facts(value: str) -> tuple[bool, int, bool]:

@@ -368,7 +368,7 @@ class Pseudonymizer:
         c = carry.pop(id(value), None)
         if c is None or c.value is not value:
             return False
-        self._learned = dict(c.learned)
+        self._learned = c.learned  # (the plan's own copy, used once)
         self._ltable = None
         self._resolved = c.resolved
         return True
@@ -931,17 +931,7 @@ class Pseudonymizer:
                 new = hit[0]
                 if new != value:
                     counts[etype] = counts.get(etype, 0) + 1
-                    # (report.add, inlined: the entity type is counted already, its id mostly too)
-                    ent = report.entities.get(etype)
-                    ids = report.distinct_ids.get(etype)
-                    oid = hit[1]
-                    if ent is None or ids is None or oid is None:
-                        report.add(etype, oid)
-                    else:
-                        ent.occurrences += 1
-                        if oid not in ids:
-                            ids.add(oid)
-                            ent.distinct = len(ids)
+                    report.add(etype, hit[1])
                 return new  # type: ignore[no-any-return]
         if etype == "SECRET":
             self._count("SECRET", None, counts)
@@ -982,18 +972,7 @@ class Pseudonymizer:
             inner_counts = ()
         changed = new != value
         if changed:
-            # (_remember, inlined: once per new value) names keep their case (the leak check
-            # matches them case-sensitively: "Will", "Mark")
-            originals = self._originals.get(etype)
-            if originals is None:
-                originals = self._originals[etype] = set()
-            originals.add(value if etype in _CASED_TYPES else value.lower())
-            fakes = self._fakes.get(etype)
-            if fakes is None:
-                fakes = self._fakes[etype] = set()
-            fakes.add(new.lower())
-            if etype == "URL":  # also as the detectors cut it at the end ("...sig=[REDACTED]")
-                fakes.add(url_as_detected(new).lower())
+            self._remember(etype, value, new)
             if self._mapping is not None:
                 self._mapping[(etype, new)] = value
         rcache = self._rcache
@@ -1113,9 +1092,7 @@ class Pseudonymizer:
         else:  # the generators widen their pools long before this: never emit a shared fake
             raise DataError(f"pseudonymize: no free {ns} fake after {MAX_DRAWS} draws")
         hit = (fake, oid)
-        if len(cache) >= cache._max:  # (_BoundedCache.put, inlined)
-            cache.popitem(last=False)
-        cache[key] = hit
+        cache.put(key, hit)
         return hit
 
     def _is_original(self, fake: str, strict: bool = False) -> bool:

@@ -112,11 +112,7 @@ class KeyedHasher:
 
     def seed(self, namespace: str, norm: str, counter: int = 0) -> bytes:
         """Equal to ``keyed_seed(key, namespace, norm, counter)``."""
-        inner = self._inner.copy()
-        inner.update(f"{namespace}\x1f{norm}\x1f{counter}".encode("utf-8", "surrogatepass"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+        return self.seed_of(self.stream(namespace, norm), counter)
 
     def oid(self, namespace: str, norm: str) -> int:
         """Equal to ``original_id(key, namespace, norm)``."""

@@ -144,10 +144,12 @@ def identifier_texts(seed: int, count: int) -> list[str]:
     return texts
 
 
-def detect_digest(detector: Detector, texts: list[str]) -> str:
+def detect_digest(detector: Detector, texts: list[str], resolved: bool = False) -> str:
+    """A digest of ``detector.detect`` (``resolved``: ``detector.spans``) over ``texts``."""
+    find = detector.spans if resolved else detector.detect
     h = hashlib.sha256()
     for text in texts:
-        h.update(repr(detector.detect(text)).encode("utf-8"))
+        h.update(repr(find(text)).encode("utf-8"))
     return h.hexdigest()
 
 
