@@ -856,15 +856,19 @@ def load_user_suite(gx: Any, path: str | os.PathLike[str]) -> list[Any]:
     """Read a GX suite JSON file and return its expectation objects."""
     import json
 
+    from .io import JSONTooDeep, loads_bounded
+
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = loads_bounded(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{p}: suite file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read suite file ({type(exc).__name__})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{p}: suite file is not valid JSON (line {exc.lineno})") from None
+    except JSONTooDeep:
+        raise ConfigError(f"{p}: suite file is JSON nested too deep to parse") from None
     if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
         raise ConfigError(f"{p}: a GX suite JSON object with an 'expectations' list is expected")
     return [_user_expectation(p, i, item) for i, item in enumerate(data["expectations"])]

@@ -244,6 +244,25 @@ def _shape(obj: Any, limit: int) -> tuple[bool, int, bool]:
     return False, keys, has_float
 
 
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than a caller's limit or than Python's parser can go."""
+
+
+def loads_bounded(text: str | bytes, max_depth: int | None = None) -> Any:
+    """``json.loads`` for JSON that comes from outside (inside a string of a record, a file a
+    user hands over): nesting too deep for Python's parser raises :class:`JSONTooDeep`, a
+    ``ValueError`` like any other invalid JSON, never ``RecursionError``. With ``max_depth``,
+    so does nesting deeper than that (checked without recursion), so a caller that walks the
+    result recursively stays far from Python's recursion limit."""
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        raise JSONTooDeep("JSON nested too deep to parse") from None
+    if max_depth is not None and _shape(obj, max_depth)[0]:
+        raise JSONTooDeep(f"JSON nested deeper than {max_depth}")
+    return obj
+
+
 # Integers the service's parsers hold: anything outside [-2**63, 2**64 - 1] is turned into a
 # float (orjson, JavaScript) or rejected. orjson hands such literals back as floats, so only a
 # line with a float and a run of 19+ digits needs the exact (slower) check.

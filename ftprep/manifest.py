@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .io import atomic_writer, file_sha256
+from .io import atomic_writer, file_sha256, loads_bounded
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -65,7 +65,7 @@ def write_manifest(outdir: Path, manifest: dict[str, Any]) -> Path:
 def read_manifest(outdir: str | Path) -> dict[str, Any]:
     path = Path(outdir) / MANIFEST_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_bounded(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("no manifest.json: not an ftprep output directory, or the run did not finish",
                          str(outdir)) from None

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import FtprepError, InputError, UploadError, UsageError
-from .io import atomic_writer, file_sha256
+from .io import atomic_writer, file_sha256, loads_bounded
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -651,7 +651,7 @@ def read_receipt(outdir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The earlier receipt, or None when there is none or it cannot be read."""
     path = Path(outdir) / RECEIPT_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_bounded(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .io import JSONTooDeep, loads_bounded
 from .records import Record, Severity
 from .tokens import ModelInfo, find_special_tokens
 
@@ -396,7 +397,9 @@ def _check_arguments(rec: Record, args: Any, at: str) -> None:
         rec.add("tool_arguments_invalid_json", E, f"{at} is {_type_name(args)}, not a JSON string")
         return
     try:
-        json.loads(args)
+        loads_bounded(args)
+    except JSONTooDeep:
+        rec.add("tool_arguments_invalid_json", E, f"{at} is JSON nested too deep to parse")
     except ValueError as exc:
         rec.add("tool_arguments_invalid_json", E, f"{at} is not valid JSON (column {getattr(exc, 'colno', '?')})")
 

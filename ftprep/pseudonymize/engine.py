@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import phonenumbers
 
 from ..errors import DataError
+from ..io import loads_bounded
 from . import fakes as F
 from .config import PseudonymizeConfig
 from .detect import Detector, Span, resolve_overlaps, url_as_detected
@@ -107,6 +108,14 @@ _GENERATORS: dict[str, tuple[Callable[[F.KeyedRng, str], str], Callable[[str], s
     "FIRST": (F.fake_first, str.lower),
     "LABEL": (F.fake_alnum_like, str.lower),
 }
+
+
+#: JSON inside a string is pseudonymized value by value down to this depth, through at most
+#: EMBEDDED_MAX_LAYERS strings within strings; deeper, or further in, it is pseudonymized as
+#: text. The walks recurse per level: this keeps them far below Python's recursion limit
+#: whatever a line holds (a record itself is at most ``max_depth`` deep).
+EMBEDDED_MAX_DEPTH = 64
+EMBEDDED_MAX_LAYERS = 4
 
 
 def generator(ns: str, norm: str) -> tuple[Callable[[F.KeyedRng], str], Callable[[str], str]]:
@@ -265,6 +274,7 @@ class Pseudonymizer:
         #: while transforming it (None: neither)
         self._resolved: dict[str, list[Span]] | None = None
         self._log_redraws = False  # set by the parallel engine's drain, which empties the log
+        self._embed_layers = 0  # strings within strings being walked as JSON (see _parse_embedded)
         self._first_keys = frozenset(
             k for k in self._person_keys if k.startswith(("first", "given"))
         )
@@ -276,7 +286,7 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words", "_domains", "_labels", "_ltable", "_key_roles"):
+                     "_words", "_domains", "_labels", "_ltable", "_key_roles", "_embed_layers"):
             state.pop(name)
         return state
 
@@ -293,6 +303,7 @@ class Pseudonymizer:
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
         self._ltable = None
+        self._embed_layers = 0
         self._key_roles = {}
 
     def release_caches(self) -> None:
@@ -643,12 +654,13 @@ class Pseudonymizer:
                 if secret:
                     return
         if self.config.embedded_json and len(s) >= 2 and s[0] in "{[" and s[-1] in "}]":
-            try:
-                obj = json.loads(s)
-            except ValueError:
-                obj = None
-            if isinstance(obj, (dict, list)):
-                self._learn(obj, None)
+            obj = self._parse_embedded(s)
+            if obj is not None:
+                self._embed_layers += 1
+                try:
+                    self._learn(obj, None)
+                finally:
+                    self._embed_layers -= 1
                 return
         for span in self._spans_for(s):
             if span.keep:
@@ -830,14 +842,27 @@ class Pseudonymizer:
             self._report.values_changed += 1
         return new
 
-    def _embedded_json(self, s: str, counts: dict[str, int]) -> str | None:
+    def _parse_embedded(self, s: str) -> dict[str, Any] | list[Any] | None:
+        """The JSON object or array ``s`` holds, or None: not JSON, a scalar, nested deeper
+        than EMBEDDED_MAX_DEPTH, or inside EMBEDDED_MAX_LAYERS strings already (then ``s``
+        is pseudonymized as text)."""
+        if self._embed_layers >= EMBEDDED_MAX_LAYERS:
+            return None
         try:
-            obj = json.loads(s)
+            obj = loads_bounded(s, EMBEDDED_MAX_DEPTH)
         except ValueError:
             return None
-        if not isinstance(obj, (dict, list)):
+        return obj if isinstance(obj, (dict, list)) else None
+
+    def _embedded_json(self, s: str, counts: dict[str, int]) -> str | None:
+        obj = self._parse_embedded(s)
+        if obj is None:
             return None
-        new, changed = self._walk(obj, None, counts)
+        self._embed_layers += 1
+        try:
+            new, changed = self._walk(obj, None, counts)
+        finally:
+            self._embed_layers -= 1
         if not changed:
             return s
         compact = '":' in s and '": ' not in s

@@ -35,12 +35,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import KeyError_, OutputError, UsageError
+from ..io import loads_bounded
 from .keys import key_fingerprint
 
 VAULT_VERSION = "1"
 _INFO_ENC = b"ftprep vault v1 encryption"
 _INFO_ID = b"ftprep vault v1 entry id"
 _NAME_TYPES = frozenset(("PERSON", "ORGANIZATION", "FIRST", "LAST"))
+REIDENTIFY_MAX_DEPTH = 512  # JSON lines walked value by value (deeper: as text)
 
 
 def _derive(secret: bytes, salt: bytes, info: bytes) -> bytes:
@@ -230,8 +232,8 @@ def reidentify_file(path: str | os.PathLike[str], vault: Vault, out: str | os.Pa
     n = 0
     with atomic_writer(out) as fh:
         for line in lines:
-            try:
-                obj = json.loads(line)
+            try:  # a line nested deeper than the walk below can go is mapped as text
+                obj = loads_bounded(line, REIDENTIFY_MAX_DEPTH)
             except ValueError:
                 new = vault.reidentify_text(line)
             else:
