@@ -248,14 +248,15 @@ class JSONTooDeep(ValueError):
     """JSON nested deeper than a caller's limit or than Python's parser can go."""
 
 
-def loads_bounded(text: str | bytes, max_depth: int | None = None) -> Any:
+def loads_bounded(text: str | bytes, max_depth: int | None = None, **hooks: Any) -> Any:
     """``json.loads`` for JSON that comes from outside (inside a string of a record, a file a
     user hands over): nesting too deep for Python's parser raises :class:`JSONTooDeep`, a
     ``ValueError`` like any other invalid JSON, never ``RecursionError``. With ``max_depth``,
     so does nesting deeper than that (checked without recursion), so a caller that walks the
-    result recursively stays far from Python's recursion limit."""
+    result recursively stays far from Python's recursion limit. ``hooks`` go to
+    ``json.loads`` (``parse_float``, ...)."""
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, **hooks)
     except RecursionError:
         raise JSONTooDeep("JSON nested too deep to parse") from None
     if max_depth is not None and _shape(obj, max_depth)[0]:

@@ -110,6 +110,28 @@ _GENERATORS: dict[str, tuple[Callable[[F.KeyedRng, str], str], Callable[[str], s
 }
 
 
+#: A secret key this long or longer names a secret also at the end of a longer field name
+#: ("adminPassword", "DB_PASSWORD", "primaryConnectionString", "storageAccountKey"); shorter
+#: ones ("pwd", "token") only as the whole name ("nextPageToken" is a cursor, not a secret).
+SECRET_SUFFIX_MIN = 6
+
+
+def secret_suffixes(secret_keys: frozenset[str]) -> tuple[str, ...]:
+    """The normalized secret keys that also name a secret as a field name's suffix."""
+    return tuple(sorted(k for k in secret_keys if len(k) >= SECRET_SUFFIX_MIN and k != "authorization"))
+
+
+class _UnfaithfulNumber(ValueError):
+    """A number in embedded JSON that would not be written back as it was (1.10, 1e400)."""
+
+
+def _faithful_float(literal: str) -> float:
+    value = float(literal)
+    if repr(value) != literal:
+        raise _UnfaithfulNumber(literal)
+    return value
+
+
 #: JSON inside a string is pseudonymized value by value down to this depth, through at most
 #: EMBEDDED_MAX_LAYERS strings within strings; deeper, or further in, it is pseudonymized as
 #: text. The walks recurse per level: this keeps them far below Python's recursion limit
@@ -237,6 +259,7 @@ class Pseudonymizer:
         self._person_keys = frozenset(norm_key(k) for k in self.config.person_keys)
         self._org_keys = frozenset(norm_key(k) for k in self.config.organization_keys)
         self._secret_keys = frozenset(norm_key(k) for k in self.config.secret_keys)
+        self._secret_suffixes = secret_suffixes(self._secret_keys)
         self._handler_map = self._handlers()
         self._span_cache = _BoundedCache(4096)
         self._norm_keys: dict[str, str] = {}
@@ -286,7 +309,8 @@ class Pseudonymizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("_detector", "_names", "_cache", "_rcache", "_handler_map", "_span_cache", "_hasher",
-                     "_words", "_domains", "_labels", "_ltable", "_key_roles", "_embed_layers"):
+                     "_words", "_domains", "_labels", "_ltable", "_key_roles", "_embed_layers",
+                     "_secret_suffixes"):
             state.pop(name)
         return state
 
@@ -304,6 +328,7 @@ class Pseudonymizer:
         self._span_cache = _BoundedCache(4096)
         self._ltable = None
         self._embed_layers = 0
+        self._secret_suffixes = secret_suffixes(self._secret_keys)
         self._key_roles = {}
 
     def release_caches(self) -> None:
@@ -630,6 +655,8 @@ class Pseudonymizer:
             self._learn_string(value, key)
         elif isinstance(value, dict):
             for k, v in value.items():
+                if k == "value" and key is not None:  # {"adminPassword": {"value": "..."}} (ARM)
+                    k = key
                 if isinstance(v, str):  # (the common case, without a call)
                     self._learn_string(v, k)
                 else:
@@ -728,7 +755,8 @@ class Pseudonymizer:
         person = None
         if k in self._person_keys:
             person = "first" if k in self._first_keys else "last" if k in self._last_keys else ""
-        roles = (k in self._secret_keys, person, k in self._org_keys)
+        secret = k in self._secret_keys or k.endswith(self._secret_suffixes)
+        roles = (secret, person, k in self._org_keys)
         if roles == _NO_ROLES:
             roles = _NO_ROLES  # (the one object: callers test identity)
         if len(self._key_roles) < 4096:
@@ -793,11 +821,12 @@ class Pseudonymizer:
             changed = False
             out: dict[str, Any] = {}
             for k, v in value.items():
+                role = key if k == "value" and key is not None else k  # (as in _learn)
                 if isinstance(v, str):  # (the common case, without a call)
-                    nv = out[k] = self._string(v, k, counts)
+                    nv = out[k] = self._string(v, role, counts)
                     changed = changed or nv != v
                 else:
-                    nv, c = self._walk(v, k, counts)
+                    nv, c = self._walk(v, role, counts)
                     out[k] = nv
                     changed = changed or c
             return (out if changed else value), changed
@@ -848,8 +877,8 @@ class Pseudonymizer:
         is pseudonymized as text)."""
         if self._embed_layers >= EMBEDDED_MAX_LAYERS:
             return None
-        try:
-            obj = loads_bounded(s, EMBEDDED_MAX_DEPTH)
+        try:  # (numbers that json.dumps would not write back as they were: text, too)
+            obj = loads_bounded(s, EMBEDDED_MAX_DEPTH, parse_float=_faithful_float)
         except ValueError:
             return None
         return obj if isinstance(obj, (dict, list)) else None

@@ -110,6 +110,9 @@ def _key_candidates(before: str) -> list[str]:
 _SEP = re.compile(r"[:=]")
 _ABBREV_SUFFIXES = ("Inc", "Ltd", "Co", "Corp", "S.A", "B.V", "N.V", "Pty", "Jr", "Sr")
 _PERSON_STOP = re.compile(r"[,;|(<\[{]")
+_ONE_NAME_WORD = re.compile(_NAME_WORD)
+# "Owner: Smith, Robert": after a one-word value, a comma and one more name word that ends it
+_LAST_FIRST_TAIL = re.compile(rf",[ \t]+{_NAME_WORD}(?=[ \t]*(?:[,;|(<\[{{\r\n]|\Z))")
 _NEXT_KEY = re.compile(r"[,;|][ \t]*[\"']?[A-Za-z][\w -]{0,24}[\"']?[ \t]*[:=]")
 # (lower-case gate words, pattern): a pattern is tried (``match``) only where one of its gate
 # words starts a word; one Aho-Corasick pass over the lower-cased text finds the gates.
@@ -496,7 +499,12 @@ class NameFinder:
             if is_person:
                 stop = _PERSON_STOP.search(text, start, end)  # the first of ",;|(<[{"
                 if stop:
-                    end = stop.start()
+                    first = _LAST_FIRST_TAIL.match(text, stop.start(), end) \
+                        if text[stop.start()] == "," else None
+                    if first is not None and _ONE_NAME_WORD.fullmatch(text, start, stop.start()):
+                        end = first.end()  # "Smith, Robert": read last-first (split_person)
+                    else:
+                        end = stop.start()
             while end > start and text[end - 1] in " \t\r.,;}":
                 end -= 1
             if end < n and text[end] == "." and text[start:end].endswith(_ABBREV_SUFFIXES):

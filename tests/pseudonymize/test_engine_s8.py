@@ -1,0 +1,86 @@
+"""Audit fixes in the replacement engine: embedded JSON numbers are written back as they were,
+secret field names with a prefix (adminPassword, DB_PASSWORD), ARM parameter values, and
+"Last, First" names after a key linked to the same person as "First Last"."""
+
+from __future__ import annotations
+
+import json
+
+from ftprep.pseudonymize import PseudonymizeConfig, Pseudonymizer
+from ftprep.pseudonymize.engine import secret_suffixes
+from ftprep.pseudonymize.names import NameFinder
+
+KEY = b"engine-s8-test-key-0123456789abcdef"
+
+
+def test_embedded_json_numbers_stay_as_written() -> None:
+    p = Pseudonymizer(KEY)
+    args = '{"email":"jane.doe@contoso.com","amount":1e400,"price":1.10,"big":12345678901234567890123456789}'
+    out = p.transform_text(args).value
+    assert "jane.doe@contoso.com" not in out
+    assert '"amount":1e400' in out and '"price":1.10' in out and "12345678901234567890123456789" in out
+    assert "Infinity" not in out
+    json.loads(out)
+    # numbers that round-trip are re-dumped value by value as before
+    plain = p.transform_text('{"email":"jane.doe@contoso.com","price":1.5,"n":3}').value
+    assert json.loads(plain)["price"] == 1.5 and '"price":1.5' in plain
+
+
+def test_tool_call_arguments_stay_strict_json() -> None:
+    p = Pseudonymizer(KEY)
+    rec = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments":
+            '{"email":"jane.doe@contoso.com","amount":1e400,"price":1.10}'}}]}]}
+    args = p.transform(rec).value["messages"][1]["tool_calls"][0]["function"]["arguments"]
+    assert "jane.doe@contoso.com" not in args and "Infinity" not in args and "1.10" in args
+
+
+def test_prefixed_secret_field_names_are_redacted() -> None:
+    p = Pseudonymizer(KEY)
+    rec = {"DB_PASSWORD": "Xq7!vR2#pLm9", "adminPassword": "Xq7!vR2#pLm9", "SqlAdminPassword": "Xq7!vR2#pLm9",
+           "primaryConnectionString": "Server=tcp:x;Password=abc", "storageAccountKey": "abc123==",
+           "nextPageToken": "c2tpcDoxMA", "passwordPolicy": "complex", "pwdHint": "name of my cat"}
+    out = p.transform(rec).value
+    marker = p.config.secret_marker
+    for k in ("DB_PASSWORD", "adminPassword", "SqlAdminPassword", "primaryConnectionString", "storageAccountKey"):
+        assert out[k] == marker, k
+    # short keys only as a whole name; a suffix is what counts, not a prefix
+    assert out["nextPageToken"] == "c2tpcDoxMA" and out["passwordPolicy"] == "complex"
+    assert out["pwdHint"] == "name of my cat"
+
+
+def test_secret_suffixes_follow_the_configured_keys() -> None:
+    assert "password" in secret_suffixes(frozenset({"password", "pwd", "token"}))
+    assert secret_suffixes(frozenset({"pwd", "token"})) == ()
+    p = Pseudonymizer(KEY, PseudonymizeConfig(secret_keys=("pin_code",)))
+    out = p.transform({"cardPinCode": "1234", "password": "kept: not configured"}).value
+    assert out["cardPinCode"] == p.config.secret_marker and out["password"] == "kept: not configured"
+
+
+def test_arm_parameter_values_take_their_parameter_name() -> None:
+    p = Pseudonymizer(KEY)
+    rec = {"parameters": {"adminUsername": {"value": "azureuser"},
+                          "adminPassword": {"value": "Xq7!vR2#pLm9"},
+                          "ownerName": {"value": "Robert Smith"},
+                          "sku": {"value": "Standard_LRS"}}}
+    out = p.transform(rec).value["parameters"]
+    assert out["adminPassword"]["value"] == p.config.secret_marker
+    assert out["ownerName"]["value"] != "Robert Smith" and len(out["ownerName"]["value"].split()) == 2
+    assert out["sku"]["value"] == "Standard_LRS" and out["adminUsername"]["value"] == "azureuser"
+    # a plain "value" field elsewhere is unchanged in meaning
+    assert p.transform({"value": "Standard_LRS"}).value == {"value": "Standard_LRS"}
+
+
+def test_last_first_after_a_key_is_one_name_linked_to_first_last() -> None:
+    finder = NameFinder(PseudonymizeConfig())
+    text = "Owner: Smith, Robert\nPlease escalate."
+    assert [text[s.start:s.end] for s in finder.find(text)] == ["Smith, Robert"]
+    for other in ("Contact: Jane Doe, Contoso", "Owner: Smith,Robert", "Owner: Smith, Robert Jr"):
+        assert all("," not in other[s.start:s.end] for s in finder.find(other)), other
+    p = Pseudonymizer(KEY)
+    out = p.transform({"messages": [{"role": "user", "content": text},
+                                    {"role": "assistant", "content": "Hello Robert Smith, I escalated it."}]}).value
+    user, assistant = out["messages"][0]["content"], out["messages"][1]["content"]
+    last, first = user.removeprefix("Owner: ").split("\n")[0].split(", ")
+    assert f"Hello {first} {last}," in assistant
+    assert "Smith" not in user + assistant and "Robert" not in user + assistant
