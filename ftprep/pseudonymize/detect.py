@@ -462,12 +462,19 @@ class Detector:
     def _urls(self, text: str, out: list[Span]) -> None:
         i = text.find("://")
         while i >= 0:
-            sm = _URL_SCHEME.search(text, max(0, i - 10), i)
-            if sm and sm.group().lower() in _SCHEMES:
+            lo = max(0, i - 12)
+            sm = _URL_SCHEME.search(text, lo, i)
+            if sm and (scheme := sm.group().lower()) in _SCHEMES and not (
+                    lo > 0 and sm.start() == lo and text[lo - 1] in _SCHEME_CHARS):
                 rm = _URL_REST.match(text, i + 3)
                 if rm:
                     start = sm.start()
-                    end = _url_end(text, start, i, rm.end())
+                    end = rm.end()
+                    if scheme not in _WEB_SCHEMES:  # a connection string goes on after ";"
+                        semi = text.find(";", i + 3, end)
+                        if semi >= 0:
+                            end = semi
+                    end = _url_end(text, start, i, end)
                     if end > i + 4:
                         out.append(Span(start, end, "URL", keep=self.allowed(text[start:end])))
                     i = text.find("://", end)
@@ -631,6 +638,8 @@ class Detector:
                 start += 1
             if start > 1 and text[start - 1] == "." and text[start - 2] == "*":
                 start -= 2  # a wildcard name: *.corp.internal
+            if start > 0 and text[start - 1] == "%" and start + 2 < m.start() and _HEX2.match(text, start):
+                start += 2  # URL-encoded: "sr=https%3A%2F%2Fns.servicebus.windows.net"
             if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:"):
                 continue
             value = text[start:end]
@@ -915,8 +924,12 @@ _EMAIL_LOCAL_REV = re.compile(r"[A-Za-z0-9._%+'-]{1,64}")
 _EMAIL_DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
-_SCHEMES = frozenset(("http", "https", "ftp", "ftps", "ws", "wss", "sftp"))
-_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,9}\Z")
+_WEB_SCHEMES = frozenset(("http", "https", "ftp", "ftps", "ws", "wss", "sftp"))
+# Schemes of connection strings and service endpoints (Service Bus / Event Hubs ``sb://``, AMQP):
+# their URL ends at ";" too ("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=...").
+_SCHEMES = _WEB_SCHEMES | frozenset(("sb", "amqp", "amqps"))
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,11}\Z")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
 _URL_REST = re.compile(r"[^\s\"'<>`\\{}|^]+")
 _IPV4_ANCHOR = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _IPV4_FULL = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
@@ -958,6 +971,7 @@ _MAC_DOT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _TLD_ANCHOR = re.compile(r"\.[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z](?![\w-]|\.[^\W_])")
 _ALL_TLDS = PUBLIC_TLDS | INTERNAL_SUFFIXES
 _HOST_RUN = re.compile(r"[A-Za-z0-9.-]*")  # the same characters, as a pattern
+_HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _HOST_FULL = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
 )
@@ -1013,7 +1027,11 @@ def url_as_detected(url: str) -> str:
 
 def _kv(keys: str) -> re.Pattern[str]:
     """``key=value`` / ``key: value`` where only the value is secret (matched at the key)."""
-    return re.compile(rf"(?i:{keys})[\"']?\s*[=:]\s*[\"']?(?P<v>[^;&\s\"'<>,]{{3,}})")
+    # ("SharedAccessSignature=SharedAccessSignature sr=...&sig=...": the second word is the
+    # scheme of the token, not a secret; the "sig=" rule takes the signature)
+    return re.compile(
+        rf"(?i:{keys})[\"']?\s*[=:]\s*[\"']?(?!(?i:SharedAccessSignature)\s)(?P<v>[^;&\s\"'<>,]{{3,}})"
+    )
 
 
 _KV_KEYS = (
