@@ -437,7 +437,7 @@ class Detector:
                         _DIGIT_OR_DASH.search(value) is not None or len(value) >= 10):
                     out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name", keep=self.allowed(value)))
                 continue
-            if gate == "accountname=":  # a storage account name: a resource name, not a secret
+            if gate == "accountname=" or gate == "user=":  # a resource name, not a secret
                 if "AZURE_RESOURCE_ID" in self.enabled:
                     out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name"))
             elif "SECRET" in self.enabled:
@@ -640,7 +640,7 @@ class Detector:
                 start -= 2  # a wildcard name: *.corp.internal
             if start > 0 and text[start - 1] == "%" and start + 2 < m.start() and _HEX2.match(text, start):
                 start += 2  # URL-encoded: "sr=https%3A%2F%2Fns.servicebus.windows.net"
-            if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:"):
+            if start >= m.start() or (start > 0 and text[start - 1] in "@/\\_:" and not _host_position(text, start)):
                 continue
             value = text[start:end]
             verdict = self._host_memo.get(value)
@@ -858,6 +858,20 @@ def _first(hit: tuple[int, int, int]) -> int:
     return hit[0]
 
 
+def _host_position(text: str, start: int) -> bool:
+    """True when a host name at ``start``, after a character that usually makes it part of
+    something else (``\\``, ``:``), stands where a host stands: after the ``\\\\`` of a UNC path
+    (``\\\\host\\share``; also with the backslashes doubled, as in escaped text), not a single
+    escaping backslash; after ``tcp:`` (``Server=tcp:host.database.windows.net,1433``)."""
+    if text[start - 1] == ":":
+        return start >= 4 and text[start - 4 : start - 1].lower() == "tcp" and (
+            start == 4 or not text[start - 5].isalnum())
+    i = start
+    while i > 0 and text[i - 1] == "\\":
+        i -= 1
+    return start - i in (2, 4) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:/"))
+
+
 def _bounded(text: str, start: int, end: int, seps: str) -> bool:
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
@@ -927,7 +941,9 @@ _EMAIL_DOMAIN = re.compile(
 _WEB_SCHEMES = frozenset(("http", "https", "ftp", "ftps", "ws", "wss", "sftp"))
 # Schemes of connection strings and service endpoints (Service Bus / Event Hubs ``sb://``, AMQP):
 # their URL ends at ";" too ("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=...").
-_SCHEMES = _WEB_SCHEMES | frozenset(("sb", "amqp", "amqps"))
+_SCHEMES = _WEB_SCHEMES | frozenset((
+    "sb", "amqp", "amqps", "sqlserver", "smb", "mysql", "postgres", "postgresql", "mongodb", "mongodb+srv",
+    "redis", "rediss", "ssh"))
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,11}\Z")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
 _URL_REST = re.compile(r"[^\s\"'<>`\\{}|^]+")
@@ -1050,6 +1066,9 @@ _SECRET_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("storage account|account name|key vault|vault|server|database|registry|cluster|workspace",
      _RESOURCE_AFTER),
     ("accountname=", re.compile(r"(?i:AccountName)=(?P<v>[a-z0-9]{3,24})(?=[;\s\"']|$)")),
+    # an Azure SQL login "user@server" in a connection string: the server's name
+    ("user=|user id=|uid=", re.compile(
+        r"(?i:user(?: id)?|uid)=[\w.+-]{1,64}@(?P<v>[A-Za-z][A-Za-z0-9-]{1,62})(?=[;\s\"']|$)")),
     ("sig=", re.compile(r"sig=(?P<v>[A-Za-z0-9%+/=_-]{10,})")),
     ("bearer", re.compile(r"(?i:Bearer\s+)(?P<v>[A-Za-z0-9._~+/=-]{16,})")),
     ("basic", re.compile(r"(?i:Basic\s+)(?P<v>[A-Za-z0-9+/]{12,}={0,2})(?![\w])")),
