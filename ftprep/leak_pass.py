@@ -12,7 +12,8 @@ instead (about 21 bytes per identifier, 33 per name variant, 8 per fake):
 
 * ``full``: the BLAKE2b-64 hash of each lower-cased original, with its entity type;
 * ``anchors``: for each original, the CRC-32 of its longest word (a maximal run of
-  letters and digits, as ``str.isalnum`` has it) and its *shape*: the number of words,
+  letters and digits, as ``str.isalnum`` has it; a letter of a script written without
+  spaces, such as CJK or Thai, is a word of its own) and its *shape*: the number of words,
   which word is the anchor, and how many non-word characters come before the first
   word and after the last;
 * ``sig``: a 32-bit signature of its words (:func:`word_signature`).
@@ -52,7 +53,46 @@ CHUNK_ROWS = 2000
 RESCAN_ROWS = 128  # rows per worker task when repaired rows are scanned again
 SCAN_CHARS = 1 << 20  # characters of rows scanned in one vectorized pass
 _NONZERO = re.compile(rb"[^\x00]")
-_WORD = re.compile(r"[^\W_]+")  # maximal runs of str.isalnum() characters
+# Scripts written without spaces between words: (first, last code point, script). Each
+# letter of these is a word of its own for the scan, so a boundary can fall on either side
+# of it ("请联系jane.doe@contoso.com获取帮助"). Script numbers tell a script change (the
+# names' rule, :func:`boundary_ok`).
+SPACELESS_RANGES: tuple[tuple[int, int, int], ...] = (
+    (0x0E00, 0x0E7F, 5),    # Thai
+    (0x0E80, 0x0EFF, 6),    # Lao
+    (0x1000, 0x109F, 8),    # Myanmar
+    (0x1100, 0x11FF, 4),    # Hangul Jamo
+    (0x1780, 0x17FF, 7),    # Khmer
+    (0x19E0, 0x19FF, 7),    # Khmer symbols
+    (0x2E80, 0x2FDF, 1),    # CJK radicals, Kangxi radicals
+    (0x3005, 0x3007, 1),    # ideographic iteration mark, closing mark, number zero
+    (0x3021, 0x3029, 1),    # Hangzhou numerals
+    (0x3038, 0x303B, 1),
+    (0x3041, 0x309F, 2),    # Hiragana
+    (0x30A0, 0x30FF, 3),    # Katakana
+    (0x3100, 0x312F, 9),    # Bopomofo
+    (0x3130, 0x318F, 4),    # Hangul compatibility Jamo
+    (0x31A0, 0x31BF, 9),    # Bopomofo extended
+    (0x31F0, 0x31FF, 3),    # Katakana phonetic extensions
+    (0x3400, 0x4DBF, 1),    # CJK extension A
+    (0x4E00, 0x9FFF, 1),    # CJK unified ideographs
+    (0xA000, 0xA4CF, 10),   # Yi
+    (0xA960, 0xA97F, 4),    # Hangul Jamo extended A
+    (0xA9E0, 0xA9FF, 8),    # Myanmar extended B
+    (0xAA60, 0xAA7F, 8),    # Myanmar extended A
+    (0xAC00, 0xD7AF, 4),    # Hangul syllables
+    (0xD7B0, 0xD7FF, 4),    # Hangul Jamo extended B
+    (0xF900, 0xFAFF, 1),    # CJK compatibility ideographs
+    (0xFF66, 0xFF9F, 3),    # half-width Katakana
+    (0xFFA0, 0xFFDC, 4),    # half-width Hangul
+    (0x20000, 0x323AF, 1),  # CJK extensions B to H
+)
+_SPACELESS_FIRST = [first for first, _last, _script in SPACELESS_RANGES]
+_SPACELESS_CLASS = "".join(f"{chr(a)}-{chr(b)}" for a, b, _s in SPACELESS_RANGES)
+
+# words: maximal runs of str.isalnum() characters, except that each letter or digit of a
+# script written without spaces is a word of its own
+_WORD = re.compile(rf"(?:(?![{_SPACELESS_CLASS}])[^\W_])+|(?=[^\W_])[{_SPACELESS_CLASS}]")
 # bytes of UTF-8 text: ASCII word characters and bytes >= 0x80 as they are, other ASCII blanked
 _ASCII_BLANKED = bytes(c if c >= 0x80 or _WORD.fullmatch(chr(c)) else 0x20 for c in range(256))
 _ASCII_DIGITS = bytes(int(0x30 <= c <= 0x39) for c in range(256))
@@ -95,8 +135,45 @@ def _lower_each(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def _boundary_ok(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
+def spaceless_script(char: str) -> int:
+    """The script number of a letter or digit of a script written without spaces
+    (:data:`SPACELESS_RANGES`), 0 for any other character (and for a non-alphanumeric one)."""
+    code = ord(char)
+    if code < 0x0E00 or not char.isalnum():
+        return 0
+    i = bisect.bisect_right(_SPACELESS_FIRST, code) - 1
+    if i >= 0 and code <= SPACELESS_RANGES[i][1]:
+        return SPACELESS_RANGES[i][2]
+    return 0
+
+
+def edge_ok(outside: str, inside: str, name: bool) -> bool:
+    """Whether a hit may have ``inside`` as its first (last) character with ``outside``
+    just before (after) it: ``outside`` is not a letter or digit, or - in a script written
+    without spaces, where words are not marked - for an identifier, either character is a
+    letter of such a script ("请联系jane.doe@contoso.com"); for a name, the script changes
+    there ("Jane Doe获取", "山田太郎さん"; a name inside a run of its own script is not a hit:
+    nothing tells where its words end)."""
+    if not outside.isalnum():
+        return True
+    if ord(outside) < 0x0E00 and ord(inside) < 0x0E00:  # (the common case)
+        return False
+    if name:
+        return spaceless_script(outside) != spaceless_script(inside)
+    return spaceless_script(outside) > 0 or spaceless_script(inside) > 0
+
+
+def boundary_ok(text: str, start: int, end: int, name: bool = False) -> bool:
+    """Whether ``text[start:end]`` sits on word boundaries (the leak check's rule; ``name``:
+    a name's, see :func:`edge_ok`). An empty span is never a hit."""
+    if start >= end:
+        return start == end and (start == 0 or not text[start - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum())
+    return (start == 0 or edge_ok(text[start - 1], text[start], name)) and (
+        end == len(text) or edge_ok(text[end], text[end - 1], name))
+
+
+_boundary_ok = boundary_ok
 
 
 # --- encoding originals and fakes (in the worker that found them) -------------------------
@@ -732,10 +809,11 @@ class _Part:
     def __len__(self) -> int:
         return len(self.match) - len(self.dead)
 
-    def find(self, hay: str, words: _Words, types: list[str], signed: bool = True
-             ) -> list[tuple[int, int, str]]:
+    def find(self, hay: str, words: _Words, types: list[str], signed: bool = True,
+             names: bool = False) -> list[tuple[int, int, str]]:
         """Originals in ``hay`` (rows joined by ``\\n``) as (start, end, type) in ``hay``
-        offsets, each inside one row, given the (lower-cased) words of the rows.
+        offsets, each inside one row, given the (lower-cased) words of the rows. ``names``:
+        the strings are names (their boundary rule, :func:`edge_ok`).
 
         With ``signed``, a candidate span is hashed only when the signature of its words is
         one of ``sigs``. That drops no match: an original found at a span is also found by
@@ -777,7 +855,8 @@ class _Part:
         for a, b in zip(start[ok].tolist(), end[ok].tolist(), strict=True):
             if (a, b) in candidates:
                 continue
-            if (a == 0 or not hay[a - 1].isalnum()) and (b == n or not hay[b].isalnum()):
+            if (a == 0 or not hay[a - 1].isalnum() or edge_ok(hay[a - 1], hay[a], names)) and (
+                    b == n or not hay[b].isalnum() or edge_ok(hay[b], hay[b - 1], names)):
                 candidates[(a, b)] = hay[a:b]
         if not candidates:
             return []
@@ -895,10 +974,16 @@ def _word_spans(text: str) -> tuple[list[bytes], Any, Any]:
                      np.where(size == 3, (first & 0x0F) << 12 | tail[0] << 6 | tail[1],
                               (first & 0x07) << 18 | tail[0] << 12 | tail[1] << 6 | tail[2]))
     distinct, inverse = np.unique(point, return_inverse=True)
-    known = [_WORD.fullmatch(chr(c)) is not None for c in distinct.tolist()]
+    chars = [chr(c) for c in distinct.tolist()]
+    known = [_WORD.fullmatch(c) is not None for c in chars]
     high_word = np.repeat(np.array(known, dtype=np.bool_)[inverse.reshape(-1)], size)
     is_word = is_word.copy()
     is_word[high] = high_word
+    alone = [w and spaceless_script(c) > 0 for c, w in zip(chars, known, strict=True)]
+    if any(alone):  # letters of scripts written without spaces: each a word of its own
+        lone = np.zeros(len(raw), dtype=np.bool_)
+        lone[high] = np.repeat(np.array(alone, dtype=np.bool_)[inverse.reshape(-1)], size)
+        return _split_alone(raw, is_word, lone, cont)
     if not high_word.all():
         bytes_ = np.frombuffer(blanked, np.uint8).copy()
         bytes_[high[~high_word]] = 0x20
@@ -907,6 +992,29 @@ def _word_spans(text: str) -> tuple[list[bytes], Any, Any]:
     # minus the continuation bytes before each edge (an edge is never at one)
     edges -= np.bincount(edges.searchsorted(cont), minlength=len(edges) + 1)[:-1].cumsum()
     return blanked.split(), edges[0::2], edges[1::2]
+
+
+def _split_alone(raw: bytes, is_word: Any, lone: Any, cont: Any) -> tuple[list[bytes], Any, Any]:
+    """:func:`_word_spans` of UTF-8 ``raw`` in which the characters whose bytes are flagged
+    ``lone`` are words of their own (``is_word``: each byte's character is a word
+    character; ``cont``: where the continuation bytes are)."""
+    np = _np()
+    n = len(raw)
+    lead = np.ones(n + 1, dtype=np.bool_)  # a character starts at the byte (or the end)
+    lead[cont] = False
+    word = np.zeros(n + 2, dtype=np.bool_)  # padded by a non-word byte on both sides
+    word[1:-1] = is_word
+    alone = np.zeros(n + 2, dtype=np.bool_)
+    alone[1:-1] = lone
+    # a word starts at a character start where the byte before is not a word character's,
+    # or either side is a lone character; it ends (one past) under the same rule
+    split = lead & (~word[:-1] | alone[:-1] | alone[1:] | ~word[1:])
+    starts = np.flatnonzero(split[:-1] & word[1:-1])
+    ends = np.flatnonzero(split[1:] & word[1:-1]) + 1
+    before = np.zeros(n + 1, dtype=np.int64)  # continuation bytes before each byte offset
+    np.cumsum(~lead[:-1], out=before[1:])
+    words = [raw[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return words, starts - before[starts], ends - before[ends]
 
 
 class HashedLeakScanner:
@@ -948,7 +1056,7 @@ class HashedLeakScanner:
             while at >= 0:
                 end = at + len(value)
                 r = int(np.searchsorted(row_start, at, side="right")) - 1
-                if end <= row_end[r] and _boundary_ok(hay, at, end):
+                if end <= row_end[r] and boundary_ok(hay, at, end, cased):
                     hits[r].append((at, end, etype))
                 at = hay.find(value, at + 1)
         words = _Words.of(lowered, row_start, row_end)
@@ -956,7 +1064,7 @@ class HashedLeakScanner:
         if len(self._lower):
             found += self._lower.find(lowered, words, self.types)
         if len(self._cased):
-            found += self._cased.find(text, words, self.types, signed=text.isascii())
+            found += self._cased.find(text, words, self.types, signed=text.isascii(), names=True)
         for start, end, etype in found:
             hits[int(np.searchsorted(row_start, start, side="right")) - 1].append((start, end, etype))
         starts = row_start.tolist()

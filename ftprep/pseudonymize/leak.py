@@ -15,6 +15,7 @@ from typing import Any
 
 import ahocorasick
 
+from ..leak_pass import boundary_ok
 from .config import PseudonymizeConfig
 from .detect import Detector
 from .names import NameFinder
@@ -41,8 +42,7 @@ def json_scan_view(row: str) -> str:
     return _JSON_ESCAPE.sub(_blank_escape, row)
 
 
-def _boundary_ok(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
+_boundary_ok = boundary_ok  # (the leak check's word boundary, shared with the hashed scan)
 
 
 class LeakScanner:
@@ -125,12 +125,12 @@ class LeakScanner:
                 lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
             for end_idx, (length, etype) in self._auto.iter(lowered):
                 start = end_idx - length + 1
-                if _boundary_ok(lowered, start, end_idx + 1):
+                if boundary_ok(lowered, start, end_idx + 1):
                     hits.append((start, end_idx + 1, etype))
         if self._cased is not None:
             for end_idx, (length, etype) in self._cased.iter(text):
                 start = end_idx - length + 1
-                if _boundary_ok(text, start, end_idx + 1):
+                if boundary_ok(text, start, end_idx + 1, name=True):
                     hits.append((start, end_idx + 1, etype))
         hits.sort()
         return hits
