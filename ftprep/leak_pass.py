@@ -1222,9 +1222,10 @@ def _scan_rows(scanner: Any, name: str, indexes: Sequence[int], rows: list[bytes
     """Hits and residual detections of ``rows``, the 0-based rows ``indexes`` of ``name``."""
     hits: list[dict[str, Any]] = []
     residual: dict[tuple[str, int], list[str]] = {}
-    from .pseudonymize.leak import json_scan_view
+    from .pseudonymize.leak import json_text_view
 
-    texts = [json_scan_view(raw.decode("utf-8", "replace")) for raw in rows]  # "\\nJane": blank it
+    # "\\nJane": blank the escape; "Zo\\u00eb": decode it (a row written unchanged keeps them)
+    texts = [json_text_view(raw.decode("utf-8", "replace")) for raw in rows]
     for row, text, found in zip(indexes, texts, scanner.scan_many(texts), strict=True):
         if found:
             hits.append({"file": name, "line": row + 1, "types": sorted(set(found))})

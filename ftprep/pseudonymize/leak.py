@@ -29,6 +29,43 @@ def _blank_escape(m: re.Match[str]) -> str:
     return m.group() if m.group() == "\\\\" else " " * len(m.group())
 
 
+# the escapes of a JSON row that hide text: \uXXXX (a surrogate pair as one match), "\/";
+# and the others, so that an escaped backslash is never read as the start of an escape
+_HIDING_ESCAPE = re.compile(
+    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|/)"
+    r"|\\[nrtbf\\\"]")
+
+
+def _decode_escape(m: re.Match[str]) -> str:
+    high, low, single = m.group(1), m.group(2), m.group(3)
+    if high is not None:
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
+    if single is None:
+        whole = m.group()
+        if whole == "\\/":
+            return "/"
+        return whole if whole in ('\\\\', '\\"') else "  "  # a letter escape: blanked
+    char = chr(int(single, 16))
+    if char in '"\\':
+        return "\\" + char  # kept escaped: the view still reads as the row
+    if ord(char) < 0x20 or 0xD800 <= ord(char) <= 0xDFFF:
+        return " "  # a control character or a lone surrogate separates words
+    return char
+
+
+def json_text_view(row: str) -> str:
+    """A serialized JSON row as the leak pass scans it: what :func:`json_scan_view` gives,
+    and ``\\uXXXX`` escapes decoded (``"Zo\\u00eb M\\u00fcller"`` reads ``"Zoë Müller"``, a
+    surrogate pair one character), ``\\/`` read as ``/``. A row ftprep wrote unchanged keeps
+    the escapes of its input (``json.dumps`` writes every non-ASCII character so); the text
+    behind them is what the check must see. Offsets change (the scan reports rows, not
+    offsets); an escaped quote or backslash stays escaped, a control character (as a
+    letter escape is) or a lone surrogate becomes one space."""
+    if "\\u" not in row and "\\/" not in row:
+        return json_scan_view(row)
+    return _HIDING_ESCAPE.sub(_decode_escape, row)
+
+
 def json_scan_view(row: str) -> str:
     """A serialized JSON row with its letter escapes (``\\n``, ``\\t``, ``\\u0007``, ...)
     blanked to spaces of the same length, for scanning.
