@@ -1030,6 +1030,10 @@ class HashedLeakScanner:
         self._cased = cased
         self._wordless = wordless or []
         self.size = len(lower) + len(cased) + len(self._wordless)
+        #: searched strings left out because they equal one of the run's fakes (an original
+        #: that a fake of an earlier value happened to equal): where the first pass did not
+        #: replace such a value, the check cannot tell it from the fake, and does not report it
+        self.unsearched = len(lower.dead) + len(cased.dead)
         # Residual detection is the pseudonymizer's own; it only asks whether a value is a fake.
         self._residual = LeakScanner({}, {}, config)
         self._residual._fakes = fakes  # type: ignore[assignment]  # a HashSet answers `in`

@@ -1,8 +1,11 @@
 """The second pass of a run: replace originals that survived in the written outputs.
 
 Detection is per record, so a name stated with context in one record ("Contact: Leigh
-Taylor") can stand bare in another ("Thanks, Leigh."), where nothing marks it as a name.
-The leak check finds such rows: it knows every original detected anywhere in the run.
+Taylor") can stand bare in another ("Leigh Taylor approved it"), where nothing marks it as a
+name. The leak check finds such rows: it knows every original detected anywhere in the run,
+as it was detected (a full name as a whole; "Leigh" alone only where "Leigh" alone was
+detected, e.g. "Thanks, Leigh."; the parts of a full name are not searched on their own:
+"Grant", "Best" or "Will" would then be rewritten wherever a sentence starts with them).
 :func:`repair_outputs` rewrites exactly those rows, replacing each surviving name
 (:data:`REPAIRABLE_TYPES`: people, organizations, resource names) by its pseudonym
 (:meth:`Pseudonymizer.repair`). Identifiers found by their shape (e-mails, GUIDs, IPs) are
