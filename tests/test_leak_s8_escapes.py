@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ftprep.io import dumps
 from ftprep.leak_pass import LeakIndex, encode, scan_outputs
-from ftprep.pseudonymize import Pseudonymizer, PseudonymizeConfig
+from ftprep.pseudonymize import PseudonymizeConfig, Pseudonymizer
 from ftprep.pseudonymize.leak import json_scan_view, json_text_view
 from ftprep.pseudonymize.repair import repair_outputs
 
