@@ -168,8 +168,10 @@ def prepare(inputs: Sequence[str], outdir: str, target: str | None, model: str |
         emit_json(report.summary())
     else:
         click.echo(render_prepare(report.summary(), report.seconds))
-    for warning in report.warnings:
-        click.echo(f"ftprep: warning: {warning}", err=True)
+    from .manifest import printable_name
+
+    for warning in report.warnings:  # (a file name that is not UTF-8: its bytes as \xNN)
+        click.echo(f"ftprep: warning: {printable_name(warning)}", err=True)
     if show_mapping > 0 and key is not None:
         _show_mapping(inputs, config, key, show_mapping)
     sys.exit(report.exit_code)
@@ -400,7 +402,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except FtprepError as exc:
-        click.echo(f"ftprep: error: {exc}", err=True)
+        from .manifest import printable_name
+
+        # the real path, with the bytes of a name that is not UTF-8 as \xNN (as in the manifest)
+        click.echo(f"ftprep: error: {printable_name(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("ftprep: interrupted", err=True)

@@ -9,8 +9,11 @@ and key give a byte-identical manifest.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +27,43 @@ MANIFEST_NAME = "manifest.json"
 OUTPUT_NAMES = {"train": "train.jsonl", "validation": "validation.jsonl", "rejected": "rejected.jsonl"}
 _DEPENDENCIES = ("pandas", "datasets", "tiktoken", "faker", "great-expectations", "click", "orjson",
                  "phonenumbers")
+
+
+_VALUES_LABEL = b"ftprep config values v1\x00"
+
+
+def printable_name(path: str) -> str:
+    """``path`` as valid UTF-8 text: the bytes of a file name that are not UTF-8 (which
+    Python carries as lone surrogates, e.g. a Latin-1 ``caf\\xe9.jsonl`` from a Windows share)
+    written as ``\\xNN``, the same way every time. Valid names are returned unchanged."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system decoding makes: escape it as is
+        raw = path.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def values_fingerprint(values: Sequence[str], key: bytes | None) -> dict[str, Any]:
+    """``{"count", "fingerprint"}`` of a list of values, never the values.
+
+    The fingerprint covers the sorted list (order in the config file does not matter). With
+    the run's key it is an HMAC-SHA-256 (``hmac-sha256:...``): a list of a few names is easy
+    to guess, and a plain hash of a guess can be checked offline by anyone who reads the
+    manifest; the keyed one only by a holder of the key. Without a key (a run without
+    pseudonymization, whose outputs hold every value anyway) it is a plain SHA-256
+    (``sha256:...``)."""
+    blob = json.dumps(sorted(values), ensure_ascii=False, separators=(",", ":"))
+    data = blob.encode("utf-8", "surrogatepass")
+    if key:
+        digest = "hmac-sha256:" + hmac.new(key, _VALUES_LABEL + data, hashlib.sha256).hexdigest()
+    else:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    return {"count": len(values), "fingerprint": digest}
 
 
 def dependency_versions() -> dict[str, str]:

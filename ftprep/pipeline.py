@@ -42,6 +42,8 @@ from .manifest import (
     SCHEMA_VERSION,
     dependency_versions,
     describe_file,
+    printable_name,
+    values_fingerprint,
     write_manifest,
 )
 from .records import Record, Severity, Split
@@ -93,14 +95,75 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]], *, tables: bool = Fa
     return out
 
 
-def input_summary(path: str) -> dict[str, Any]:
+def input_summary(path: str, name: str | None = None) -> dict[str, Any]:
+    """An input's manifest entry; ``name`` is how the manifest shows it (default: ``path``,
+    made printable). Errors name the real ``path``: they go to the user's terminal."""
+    shown = name if name is not None else printable_name(path)
     if Path(path).is_dir():
-        return {"path": path, "sha256": None, "bytes": None}
+        return {"path": shown, "sha256": None, "bytes": None}
     try:
         sha, size = file_sha256(path)
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", path) from None
-    return {"path": path, "sha256": sha, "bytes": size}
+    return {"path": shown, "sha256": sha, "bytes": size}
+
+
+_FILE_SUFFIX = re.compile(
+    r"(?:\.(?:jsonl|json|ndjson|csv|tsv|txt|xlsx|xlsm|xls|parquet|arrow|feather|toml|ya?ml|md))?"
+    r"(?:\.(?:gz|bz2|xz|zst|zip))?$", re.IGNORECASE)
+
+
+class SourceNames:
+    """How a run's outputs, manifest and report name a file: the path as given, made printable
+    (:func:`~ftprep.manifest.printable_name`), with every identifier the run's policy detects
+    in it replaced by its pseudonym (``export_jane.doe@contoso.com.jsonl`` ->
+    ``export_<fake e-mail>.jsonl``; the same original gives the same fake, as fakes are keyed).
+
+    A fresh pseudonymizer (same key and policy, no run state) names the files, so naming them
+    changes nothing in the data's outputs. After the leak check, :meth:`recheck` replaces what
+    the run detected anywhere in the data (a name learned from context) and, should an
+    original still show, names the file by a keyed hash. Terminal messages keep the real path.
+    """
+
+    def __init__(self, pseudonymizer: Any | None, key: bytes | None) -> None:
+        self._pz = pseudonymizer.fresh() if pseudonymizer is not None else None
+        self._key = key
+        self._names: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        name = self._names.get(path)
+        if name is None:
+            name = printable_name(path)
+            if self._pz is not None:
+                # the file type's suffix stays out of detection: "x@contoso.com.jsonl" holds
+                # the e-mail "x@contoso.com", not one at the host "contoso.com.jsonl"
+                suffix = _FILE_SUFFIX.search(name)
+                cut = suffix.start() if suffix is not None else len(name)
+                name = self._pz.transform_text(name[:cut]).value + name[cut:]
+            self._names[path] = name
+        return name
+
+    def recheck(self, scanner: Any) -> None:
+        """Re-name every file whose name holds an original of the run (``scanner.find``)."""
+        if self._pz is None:
+            return
+        for path, name in self._names.items():
+            if not scanner.find(name):
+                continue
+            fixed = self._pz.repair_text(name, scanner).value
+            if scanner.find(fixed):
+                digest = values_fingerprint([path], self._key)["fingerprint"]
+                fixed = f"input-{digest.rsplit(':', 1)[-1][:16]}"
+            self._names[path] = fixed
+
+
+def _renamed_source(line: bytes, old: str, new: str) -> bytes:
+    """A rejected row (``{"source": ..., ...}``, as :meth:`BatchProcessor._reject` dumps it)
+    with its source named ``new`` instead of ``old``."""
+    head = b'{"source":' + dumps(old)
+    if not line.startswith(head):
+        return line
+    return b'{"source":' + dumps(new) + line[len(head):]
 
 
 # --- per-batch work ---------------------------------------------------------
@@ -232,7 +295,7 @@ class BatchProcessor:
         rec.split = Split.REJECTED
         pz = self.ctx.pseudonymizer
         entry: dict[str, Any] = {
-            "source": rec.source,
+            "source": printable_name(rec.source),  # (the main process names it: SourceNames)
             "line": rec.line,
             "reasons": rec.error_codes or sorted({f.code for f in rec.findings}),
             "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message}
@@ -593,9 +656,9 @@ def prepare(
             notes.append(f"{out}: removed {removed} temporary file(s) left by an interrupted run")
         report = _run(files, out, config, ctx, key, started, config_source)
     report.warnings[:0] = notes
-    for meta in report.manifest["inputs"]:
-        if meta.get("lines") == 0:
-            report.warnings.append(f"{meta['path']}: empty file (0 lines)")
+    for path, meta in zip(files, report.manifest["inputs"], strict=True):
+        if meta.get("lines") == 0:  # (the terminal: the real path)
+            report.warnings.append(f"{path}: empty file (0 lines)")
     rejected = report.manifest["counts"]["rejected_by_reason"]
     for code, limit, value in (("line_too_long", "max_line_bytes", config.max_line_bytes),
                                ("too_deep", "max_depth", config.max_depth)):
@@ -685,6 +748,7 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
         else None
     vault = _open_vault(config, key, out) if ctx.pseudonymizer is not None else None
     entity_types = _entity_types(ctx)
+    names = SourceNames(ctx.pseudonymizer, key)  # how outputs, manifest and report name files
     collector = StatsCollector(entity_types=entity_types)
     collector.spill_to(out)  # the stats wait on disk too until the leak check needs them
     advice = CompletionAdvice()
@@ -711,7 +775,12 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
                     for item in items:
                         rec = item.record
                         assert rec.split is not None
-                        outputs.write(rec.split, item.line)
+                        line = item.line
+                        if rec.split is Split.REJECTED:  # (a name with an identifier: rare)
+                            shown, printable = names(rec.source), printable_name(rec.source)
+                            if shown != printable:
+                                line = _renamed_source(line, printable, shown)
+                        outputs.write(rec.split, line)
                         split_rows[rec.split.value].append(len(collector))
                         collector.add(rec, item.content_hash, item.entity_counts)
                         for f in rec.findings:
@@ -743,6 +812,8 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
             leak = _leak_check(ctx, state, outputs, collector, split_rows, workers, gx_import)
             if gx_import is not None:
                 gx_import.join()
+            if leak["ran"] and ctx.pseudonymizer is not None:  # (the scanner knows every original)
+                names.recheck(state.leak.scanner(ctx.pseudonymizer.config))
             state.leak.release()  # the hashed originals: not needed past the check
             totals = getattr(state, "totals", None)
             if totals is not None:
@@ -758,7 +829,7 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
                 )
             tail.enter_context(malloc_arrow_pool())  # frame, checks, report: freed is freed
             large = len(collector) >= TRIM_MIN_EXAMPLES
-            frame = collector.frame(release=True)
+            frame = collector.frame(release=True, source_names=names)
             if large:
                 trim_heap()  # the frame's scratch
             checks = _run_checks(frame, ctx, config, checks_worker)
@@ -776,9 +847,11 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
         if vault is not None:
             vault.close()
     manifest = _build_manifest(
-        files=inputs_meta, out=out, final=final, config=config, ctx=ctx, key=key,
+        files=_named_inputs(files, inputs_meta, names), out=out, final=final,
+        config=config, ctx=ctx, key=key, names=names,
         state=state, frame=frame, checks=checks, leak=leak, rejected_by_reason=rejected_by_reason,
-        warnings_by_code=warnings_by_code, problems=problems,
+        warnings_by_code=warnings_by_code,
+        problems=[{**p, "source": names(p["source"])} for p in problems],
     )
     manifest["dataset_warnings"] = advice.warnings()
     try:
@@ -961,8 +1034,15 @@ TRIM_MIN_EXAMPLES = 1 << 16  # smaller runs skip the extra heap trims (a full GC
 TRIM_EVERY_LINES = 1 << 15  # a long stream trims its heap this often (a few ms each time)
 
 
+def _named_inputs(files: Sequence[str], metas: list[dict[str, Any]],
+                  names: SourceNames) -> list[dict[str, Any]]:
+    """The manifest's inputs: each named as the run names files (never a detected identifier)."""
+    return [{**meta, "path": names(path)} for path, meta in zip(files, metas, strict=True)]
+
+
 def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, Path],
-                    config: PrepareConfig, ctx: RunContext, key: bytes | None, state: Any, frame: Any,
+                    config: PrepareConfig, ctx: RunContext, key: bytes | None, names: SourceNames,
+                    state: Any, frame: Any,
                     checks: dict[str, Any], leak: dict[str, Any], rejected_by_reason: Tally[str],
                     warnings_by_code: Tally[str], problems: list[dict[str, Any]]) -> dict[str, Any]:
     outputs = {name: describe_file(path, out) for name, path in final.items()}

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .manifest import printable_name
 from .records import Record
 
 ROLE_CODES = {"system": "S", "user": "U", "assistant": "A", "tool": "T", "function": "F"}
@@ -193,11 +194,15 @@ class _Codes:
             code = self.table[value] = len(self.table)
         self.codes.append(code)
 
-    def arrow(self) -> Any:
+    def arrow(self, rename: Callable[[str], str] | None = None) -> Any:
+        """The column as an arrow string array; ``rename`` maps each distinct value."""
         import numpy as np
         import pyarrow as pa
 
-        values = pa.array(list(self.table), type=pa.string())
+        table = list(self.table)
+        if rename is not None:
+            table = [v if v is None else rename(v) for v in table]
+        values = pa.array(table, type=pa.string())
         indices = pa.array(np.frombuffer(self.codes, dtype=np.int32) if self.codes else [],
                            type=pa.int32())
         return pa.DictionaryArray.from_arrays(indices, values).dictionary_decode()
@@ -359,21 +364,24 @@ class StatsCollector:
         return pa.Array.from_buffers(pa.string(), len(lengths),
                                      [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)])
 
-    def frame(self, release: bool = False) -> Any:
+    def frame(self, release: bool = False,
+              source_names: Callable[[str], str] | None = None) -> Any:
         """The pandas DataFrame of the rows added so far.
 
         ``release`` empties the collector as the frame is built: the typed arrays the frame
         copies (int32, bool, codes, hashes) are freed instead of kept beside it, which
-        matters once the input is large (about 100 bytes per example)."""
+        matters once the input is large (about 100 bytes per example). ``source_names``
+        says how the ``source`` column (and ``example_id``) names each input file (default:
+        its path, made printable: a file name that is not UTF-8 gets ``\\xNN`` escapes)."""
         self.unspill()
-        out = self._frame()
+        out = self._frame(source_names or printable_name)
         if release:
             self.__post_init__()  # fresh, empty columns
             self.hashes = bytearray()
             self.has_hash = array("b")
         return out
 
-    def _frame(self) -> Any:
+    def _frame(self, source_names: Callable[[str], str]) -> Any:
         import numpy as np
         import pandas as pd
         import pyarrow as pa
@@ -382,7 +390,8 @@ class StatsCollector:
         text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
         n = len(self)
         data: dict[str, Any] = {}
-        strings = {name: codes.arrow() for name, codes in self.coded.items()}
+        strings = {name: codes.arrow(source_names if name == "source" else None)
+                   for name, codes in self.coded.items()}
         lines = np.frombuffer(self.ints["line"], dtype=np.int64) if n else np.zeros(0, np.int64)
         data["example_id"] = pc.binary_join_element_wise(
             strings["source"], pc.cast(pa.array(lines), pa.string()), ":")
