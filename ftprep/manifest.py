@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +29,18 @@ _DEPENDENCIES = ("pandas", "datasets", "tiktoken", "faker", "great-expectations"
                  "phonenumbers")
 
 
+#: ``[pseudonymize]`` options whose values are customer data (known people and companies,
+#: values to keep or always replace, patterns and domains that name them): the manifest
+#: records how many there are and a fingerprint of the sorted list, never the values.
+VALUE_LIST_OPTIONS = ("person_names", "organization_names", "deny_values", "allow_values",
+                      "allow_patterns", "keep_domains")
+#: files of known names: recorded by a fingerprint of their contents (paths can name a
+#: customer, and the contents, not the paths, decide what the run replaced)
+FILE_LIST_OPTIONS = ("name_list_files",)
+#: run settings that are free text chosen for one customer's data (a sheet name, a marker)
+VALUE_SETTINGS = ("sheet", "record_start")
+#: run settings that are paths of files the user wrote (shown like an input's name)
+PATH_SETTINGS = ("template", "suite")
 _VALUES_LABEL = b"ftprep config values v1\x00"
 
 
@@ -64,6 +76,48 @@ def values_fingerprint(values: Sequence[str], key: bytes | None) -> dict[str, An
     else:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
     return {"count": len(values), "fingerprint": digest}
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _content_hash(path: str) -> str:
+    try:
+        return file_sha256(path)[0]
+    except OSError:
+        return "unreadable"
+
+
+def redact_settings(settings: Mapping[str, Any], key: bytes | None,
+                    show_path: Callable[[str], str]) -> dict[str, Any]:
+    """The manifest's ``config``: ``settings`` with every value that can hold customer data
+    replaced by a count and a fingerprint (:func:`values_fingerprint`), and file paths shown
+    by ``show_path`` (the run's display name of a path). Everything else is kept as is: it
+    proves which config ran."""
+    out = dict(settings)
+    options = out.get("pseudonymize_options")
+    if isinstance(options, Mapping):
+        safe: dict[str, Any] = {}
+        for name, value in options.items():
+            if name in VALUE_LIST_OPTIONS:
+                safe[name] = values_fingerprint(_as_list(value), key)
+            elif name in FILE_LIST_OPTIONS:
+                safe[name] = values_fingerprint([_content_hash(p) for p in _as_list(value)], key)
+            else:
+                safe[name] = value
+        out["pseudonymize_options"] = safe
+    for name in VALUE_SETTINGS:
+        if out.get(name) is not None:
+            out[name] = values_fingerprint(_as_list(out[name]), key)
+    for name in PATH_SETTINGS:
+        if isinstance(out.get(name), str):
+            out[name] = show_path(out[name])
+    return out
 
 
 def dependency_versions() -> dict[str, str]:

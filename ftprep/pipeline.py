@@ -43,6 +43,7 @@ from .manifest import (
     dependency_versions,
     describe_file,
     printable_name,
+    redact_settings,
     values_fingerprint,
     write_manifest,
 )
@@ -1074,7 +1075,9 @@ def _build_manifest(*, files: list[dict[str, Any]], out: Path, final: dict[str, 
         "schema_version": SCHEMA_VERSION,
         "ftprep_version": __version__,
         "versions": dependency_versions(),
-        "config": config.output_settings(),
+        # values that can be customer data (name lists, ...) as counts and fingerprints
+        "config": redact_settings(config.output_settings(), key if pz is not None else None,
+                                  names),
         "target": config.target,
         "model": ctx.model.to_dict(),
         "format": ctx.validator.format,
