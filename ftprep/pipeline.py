@@ -151,7 +151,11 @@ class SourceNames:
         for path, name in self._names.items():
             if not scanner.find(name):
                 continue
-            fixed = self._pz.repair_text(name, scanner).value
+            from .pseudonymize.engine import REPAIRABLE_TYPES
+
+            # names and companies (found by context) get their pseudonym, as the leak repair
+            # gives them in the data; any other original left: a keyed name
+            fixed = self._pz.repair_text(name, scanner, REPAIRABLE_TYPES).value
             if scanner.find(fixed):
                 digest = values_fingerprint([path], self._key)["fingerprint"]
                 fixed = f"input-{digest.rsplit(':', 1)[-1][:16]}"
