@@ -517,6 +517,9 @@ class Detector:
         allow_re = self.allow_re
         for m in _GUID_AT_DASH.finditer(text):
             start, end = m.start() - 8, m.end()
+            if (start > 0 and text[start - 1] == "-" and not _guid_glue_ok(text, start - 1, -1)) or (
+                    end < n and text[end] == "-" and not _guid_glue_ok(text, end, 1)):
+                continue
             core = text[start:end].lower()
             if start > 0 and text[start - 1] == "{" and end < n and text[end] == "}":
                 start, end = start - 1, end + 1
@@ -872,6 +875,20 @@ def _host_position(text: str, start: int) -> bool:
     return start - i in (2, 4) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:/"))
 
 
+def _guid_glue_ok(text: str, dash: int, step: int) -> bool:
+    """Whether a GUID may be glued by the "-" at ``dash`` to the word on the ``step`` side of
+    it (-1: before, 1: after): a word (``snapshot``, ``EUS``, ``1``) yes; a run of four or more
+    hex digits (the GUID would be part of a longer run of hex groups), or nothing, no."""
+    i, n = dash + step, len(text)
+    k = 0
+    hexonly = True
+    while 0 <= i < n and text[i].isalnum():
+        hexonly = hexonly and text[i] in _HEX_CHARS
+        k += 1
+        i += step
+    return k > 0 and not (hexonly and k >= 4)
+
+
 def _bounded(text: str, start: int, end: int, seps: str) -> bool:
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
@@ -928,10 +945,13 @@ _CAF_NAME = re.compile(r"[a-z]{2,6}-[a-z0-9]+(?:-[a-z0-9]+)+")
 # ``str.isalnum``), found from its first "-" so that the scan is a fast literal search: the
 # eight hex digits before it are a lookbehind. (GUIDs cannot overlap, so one non-overlapping
 # scan finds all of them.)
+# A "-" on either side is allowed here and judged by :func:`_guid_glue_ok`: a GUID glued to a
+# word ("DefaultWorkspace-<guid>-EUS", "snapshot-<guid>") is one, a run of hex groups is not.
 _GUID_AT_DASH = re.compile(
-    r"-(?<=(?<![^\W_])(?<!-)[0-9a-fA-F]{8}-)[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"(?![^\W_]|-)"
+    r"-(?<=(?<![^\W_])[0-9a-fA-F]{8}-)[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?![^\W_])"
 )
+_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 # The local part: the run of these characters (at most 64) that ends at the "@", read backwards
 # (an anchored match on the reversed text, not a search from each of 64 positions).
 _EMAIL_LOCAL_REV = re.compile(r"[A-Za-z0-9._%+'-]{1,64}")
