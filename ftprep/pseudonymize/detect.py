@@ -865,7 +865,10 @@ def _host_position(text: str, start: int) -> bool:
     """True when a host name at ``start``, after a character that usually makes it part of
     something else (``\\``, ``:``), stands where a host stands: after the ``\\\\`` of a UNC path
     (``\\\\host\\share``; also with the backslashes doubled, as in escaped text), not a single
-    escaping backslash; after ``tcp:`` (``Server=tcp:host.database.windows.net,1433``)."""
+    escaping backslash; after ``tcp:`` (``Server=tcp:host.database.windows.net,1433``); after
+    the ``#@`` of an Azure portal link (``https://portal.azure.com/#@tenant.onmicrosoft.com/...``)."""
+    if text[start - 1] == "@":
+        return start >= 2 and text[start - 2] == "#"
     if text[start - 1] == ":":
         return start >= 4 and text[start - 4 : start - 1].lower() == "tcp" and (
             start == 4 or not text[start - 5].isalnum())
