@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,43 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("FTPREP_KEY", "FTPREP_KEY_FILE", "FTPREP_MODEL", "FTPREP_TARGET", "TIKTOKEN_CACHE_DIR",
                  "AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _great_expectations_imported() -> None:
+    """great-expectations imported once, up front: every ``prepare`` then runs its checks in
+    this process, as it does for a notebook user, instead of starting a helper process that
+    imports it again (~3 s of CPU a run). Without this, which runs paid for a helper depended
+    on whether an earlier test had imported it (and, under pytest-xdist, on the worker).
+    The helper process itself is tested explicitly (tests/perf/test_memory_checks_worker.py,
+    tests/checks/test_checks_suite.py)."""
+    import great_expectations  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _frozen_heap() -> None:
+    """The objects alive when a test starts (the imported libraries: pandas, GX, hypothesis,
+    ...) are moved out of the garbage collector's sight (``gc.freeze``), after a collection of
+    the garbage. Each run of ``prepare`` collects garbage several times (``trim_heap``); in
+    this process each collection would otherwise walk every object of every library the
+    suite imported, about half of a small run's time. What a test asserts is unchanged:
+    frozen objects are still freed when their last reference goes. Cheap: only the objects
+    allocated since the previous test are walked (all of them once ``prepare`` with workers
+    unfroze the heap: it freezes and unfreezes around its fork)."""
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture
+def warm_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that run ``prepare`` many times (property examples, fault injection): the
+    tokenizer a run lets go when every example is counted stays loaded for the next run,
+    instead of being parsed and built again (~0.5 s, about half of a small run). Counts are
+    those of the same encoding; only the memory release is skipped. Tests of the release
+    itself (test_tokens.py) do not use this."""
+    from ftprep import tokens
+
+    monkeypatch.setattr(tokens.get_encoding, "cache_clear", lambda: None)
 
 
 @pytest.fixture

@@ -4,10 +4,21 @@ collector (so they do not copy it page by page), and leaves the collector as it 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from ftprep.leak_pass import LeakIndex, encode, frozen_heap, scan_outputs
 from ftprep.pseudonymize import PseudonymizeConfig
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """These tests start from a collector with nothing frozen (conftest's ``_frozen_heap``
+    freezes the suite's heap before every test)."""
+    gc.unfreeze()
+    yield
 
 
 def _index(config: PseudonymizeConfig) -> LeakIndex:
