@@ -73,7 +73,7 @@ def _child(src: str, out: str, seed: int, kill_before: tuple[str, int] | None) -
             force=True)
 
 
-def test_sigkill_at_any_point_never_leaves_a_lying_manifest(tmp_path: Path) -> None:
+def test_sigkill_at_any_point_never_leaves_a_lying_manifest(tmp_path: Path, warm_tokenizer: None) -> None:
     src = make_input(tmp_path / "in.jsonl", 1500)
     out = tmp_path / "out"
     started = time.perf_counter()
@@ -288,9 +288,13 @@ def test_verify_exits_non_zero_on_every_kind_of_mismatch(tmp_path: Path, capsys)
     prepare([src], out, NOPZ)
     assert _verify(out, capsys)[0] == 0
     manifest = json.loads((out / "manifest.json").read_text())
+    prepared = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def restore() -> None:
-        prepare([src], out, NOPZ, force=True)
+    def restore() -> None:  # the prepared set again, byte for byte (as a fresh run would write)
+        for path in out.iterdir():
+            path.unlink()
+        for name, data in prepared.items():
+            (out / name).write_bytes(data)
 
     train = out / "train.jsonl"
     tampers = {
@@ -308,6 +312,7 @@ def test_verify_exits_non_zero_on_every_kind_of_mismatch(tmp_path: Path, capsys)
             {**manifest, "outputs": []})),
     }
     for what, tamper in tampers.items():
+        assert _verify(out, capsys)[0] == 0, what  # restored: verifies again
         tamper()
         code, text = _verify(out, capsys)
         assert code == 1, (what, text)

@@ -108,8 +108,9 @@ def check_prepared(out: Path, lines: int) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=SLOW)
 @given(st.lists(raw_lines, max_size=25), st.booleans(), st.sampled_from([1, 2]))
-def test_prepare_on_arbitrary_lines_accounts_for_every_line(tmp_path_factory, lines: list[bytes],
-                                                            final_newline: bool, workers: int) -> None:
+def test_prepare_on_arbitrary_lines_accounts_for_every_line(tmp_path_factory, warm_tokenizer: None,
+                                                            lines: list[bytes], final_newline: bool,
+                                                            workers: int) -> None:
     base = tmp_path_factory.mktemp("p")
     if lines and lines[0][:2] == b"\x1f\x8b":
         lines[0] = b"x" + lines[0]
@@ -127,8 +128,8 @@ def test_prepare_on_arbitrary_lines_accounts_for_every_line(tmp_path_factory, li
 
 @settings(max_examples=10, deadline=None, suppress_health_check=SLOW)
 @given(st.lists(raw_lines, max_size=12), good_chat)
-def test_pseudonymizing_prepare_on_arbitrary_lines(tmp_path_factory, lines: list[bytes],
-                                                   good: Any) -> None:
+def test_pseudonymizing_prepare_on_arbitrary_lines(tmp_path_factory, warm_tokenizer: None,
+                                                   lines: list[bytes], good: Any) -> None:
     base = tmp_path_factory.mktemp("z")
     lines = [json_line(good), *lines]  # a valid first line keeps the run's format stable
     src = write_lines(base / "in.jsonl", lines, True)
