@@ -33,16 +33,21 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
+ROWS = 400  # ~69 KB: five splits of SPLIT_BYTES
+SPLIT_BYTES = 16 * 1024
+
+
 def _awkward_file(path: Path) -> Path:
-    """Four splits of identifiers whose fakes cannot meet (no re-draw, no collision), with a
+    """Several splits of identifiers whose fakes cannot meet (no re-draw, no collision), with a
     BOM, CRLF and LF line ends, a blank line, broken JSON, invalid UTF-8, no final newline."""
     rows = [json.dumps({"messages": [
         {"role": "user", "content": f"VM {(i * 2654435761) % 200 + 20}.{(i * 40503) % 250}."
                                     f"{(i * 97) % 250}.{i % 250} and subscription "
                                     f"{i:08x}-1111-4111-8111-{i:012x} fail"},
-        {"role": "assistant", "content": "Restart it."}]}) for i in range(1200)]
-    data = ("\ufeff" + rows[0] + "\r\n" + "\n".join(rows[1:400]) + "\n\n{bad json\n"
-            + "\r\n".join(rows[400:]) + "\n").encode()
+        {"role": "assistant", "content": "Restart it."}]}) for i in range(ROWS)]
+    cut = ROWS // 3  # LF lines before the broken ones, CRLF after
+    data = ("\ufeff" + rows[0] + "\r\n" + "\n".join(rows[1:cut]) + "\n\n{bad json\n"
+            + "\r\n".join(rows[cut:]) + "\n").encode()
     path.write_bytes(data + b"\xff\xfe invalid utf8\n" + b"no newline at the end")
     return path
 
@@ -71,16 +76,25 @@ def fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+@pytest.fixture
+def small_splits(spark: Any) -> Iterator[Any]:
+    """The session with SPLIT_BYTES splits, for the one test that wants them."""
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(SPLIT_BYTES))
+    yield spark
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(64 * 1024))
+
+
 def test_spark_output_is_byte_identical_without_falling_back(
-        spark: Any, tmp_path: Path, fallbacks: list[str]) -> None:
+        small_splits: Any, tmp_path: Path, fallbacks: list[str]) -> None:
+    spark = small_splits
     src = _awkward_file(tmp_path / "in.jsonl")
     prepare([src], tmp_path / "local", PrepareConfig(workers=1, fail_on_leak=False), KEY)
     report = prepare([src], tmp_path / "spark", PrepareConfig(engine="spark", spark_master="local[2]",
                                                               batch_size=100, fail_on_leak=False), KEY)
     assert fallbacks == []
-    assert spark.read.text(str(src)).rdd.getNumPartitions() > 1
+    assert spark.read.text(str(src)).rdd.getNumPartitions() >= 4
     _same_outputs(tmp_path / "local", tmp_path / "spark")
-    assert report.manifest["counts"]["input_lines"] == 1204
+    assert report.manifest["counts"]["input_lines"] == ROWS + 4
 
 
 def test_order_dependent_data_falls_back_to_the_serial_result(
