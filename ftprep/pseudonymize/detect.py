@@ -374,6 +374,8 @@ class Detector:
         on = self.enabled
         if "SECRET" in on or "AZURE_RESOURCE_ID" in on:
             self._secrets(text, out)
+            if "SECRET" in on and any(g in text for g in _PASSWORD_GATES):
+                self._password_keys(text, out)
         if "@" in text and "EMAIL" in on:
             self._emails(text, out)
         if "://" in text and "URL" in on:
@@ -425,7 +427,7 @@ class Detector:
             m = _SECRET_RULES[i][1].match(text, start)
             if m is None:
                 continue
-            vs, ve = m.span("v")
+            vs, ve = _value_span(m)
             value = text[vs:ve]
             if _PLACEHOLDER.match(value) or value == self.config.secret_marker:
                 continue  # already a placeholder / template variable
@@ -442,6 +444,34 @@ class Detector:
                     out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name"))
             elif "SECRET" in self.enabled:
                 out.append(Span(vs, ve, "SECRET", gate))
+
+    def _password_keys(self, text: str, out: list[Span]) -> None:
+        """Passwords and keys under a prefixed key (``adminPassword=``, ``DB_PASSWORD="..."``,
+        ``SqlAdminPassword:``, ``AZURE_OPENAI_API_KEY=``) or a command-line flag
+        (``--admin-password x``, ``--password x``); a key that is the word alone is the
+        ``_secrets`` rule's."""
+        for m in _PASSWORD_WORD.finditer(text):
+            start = k = m.start()
+            while k > 0 and text[k - 1] in _KEY_CHARS:
+                k -= 1
+            flag = text.startswith("--", k)
+            head = text[k:start].lstrip("-")
+            if (not head and not flag) or (k > 0 and text[k - 1] in "/\\@:"):
+                continue
+            end = m.end()
+            if end < len(text) and (text[end].isalpha() or text[end] == "_"):
+                continue  # "PasswordPolicy", "pwdLastSet": another setting
+            vm = _FLAG_VALUE.match(text, end) if flag else None
+            if vm is None and (head or flag):
+                vm = _KEYED_VALUE.match(text, end)
+            if vm is None:
+                continue
+            vs, ve = _value_span(vm)
+            value = text[vs:ve]
+            if (_PLACEHOLDER.match(value) or value == self.config.secret_marker
+                    or value.lower() in _NOT_PASSWORDS):
+                continue
+            out.append(_new_span(Span, (vs, ve, "SECRET", "Password", False)))
 
     def _emails(self, text: str, out: list[Span]) -> None:
         at = text.find("@")
@@ -1068,9 +1098,43 @@ def _kv(keys: str) -> re.Pattern[str]:
     """``key=value`` / ``key: value`` where only the value is secret (matched at the key)."""
     # ("SharedAccessSignature=SharedAccessSignature sr=...&sig=...": the second word is the
     # scheme of the token, not a secret; the "sig=" rule takes the signature)
-    return re.compile(
-        rf"(?i:{keys})[\"']?\s*[=:]\s*[\"']?(?!(?i:SharedAccessSignature)\s)(?P<v>[^;&\s\"'<>,]{{3,}})"
-    )
+    return re.compile(rf"(?i:{keys})" + _KV_VALUE)
+
+
+# What follows a secret's key: ``={braced}`` (ODBC: "Pwd={a;b c}", "}}" is a "}"), a value in
+# quotes (spaces allowed: "Password='Sup3r S3cret!'"), or a plain value. The secret is the
+# group "b", "s" or "v" (:func:`_value_span`).
+_KV_VALUE = (
+    r"(?:=\{(?P<b>(?:[^}\n]|\}\})+)\}"
+    r"|[\"']?\s*[=:]\s*(?:(?P<q>[\"'])(?P<s>(?:(?!(?P=q))[^\n]){3,200})(?P=q)"
+    r"|[\"']?(?!(?i:SharedAccessSignature)\s)(?P<v>[^;&\s\"'<>,]{3,})))"
+)
+# The same after a command-line flag ("--admin-password 'x'", "--password x"): a space or "=".
+_FLAG_VALUE = re.compile(
+    r"(?:\s+|=)(?:(?P<q>[\"'])(?P<s>(?:(?!(?P=q))[^\n]){3,200})(?P=q)|(?P<v>(?![-$])[^;&|\s\"'<>,]{3,}))"
+)
+_KEYED_VALUE = re.compile(r"\d?" + _KV_VALUE)
+# A password / API key with a prefix ("adminPassword", "DB_PASSWORD", "SqlAdminPassword",
+# "PGPASSWORD", "AZURE_OPENAI_API_KEY", "JWT_SECRET", "x-functions-key", "--admin-password"): the
+# word, found anywhere (the prefix is walked back over by hand).
+_PASSWORD_WORD = re.compile(r"(?i:passw(?:or)?d|pwd|api[_-]?key|secret|access[_-]?key|functions-key)")
+# Literals one of which every match of :data:`_PASSWORD_WORD` holds (the gate of the search).
+_PASSWORD_GATES = ("ssw", "SSW", "wd", "WD", "pi_", "PI_", "piK", "pik", "pi-", "PI-", "ecret", "ECRET",
+                   "ccess", "CCESS", "ons-key", "ons-Key", "ONS-KEY", "PIK")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+# Values of a prefixed key that say how a password is used, not what it is ("RequirePassword=true").
+_NOT_PASSWORDS = frozenset(("true", "false", "yes", "no", "null", "none", "required", "optional", "enabled",
+                            "disabled", "empty", "prompt"))
+
+
+def _value_span(m: re.Match[str]) -> tuple[int, int]:
+    """The span of the value a secret rule matched: group "v", else "b" or "s" when present."""
+    vs, ve = m.span("v")
+    if vs < 0:
+        for name in ("b", "s"):
+            if name in m.re.groupindex and m.start(name) >= 0:
+                return m.span(name)
+    return vs, ve
 
 
 _KV_KEYS = (
