@@ -722,7 +722,16 @@ class Detector:
                 self._iban_near(text, start, end, out)
             if (start > 0 and text[start - 1].isalpha()) or (end < n and text[end].isalpha()
                                                              and text[end] not in "xe"):
-                continue  # part of a token (hex id, GUID piece, version tag)
+                # part of a token (hex id, GUID piece, version tag); but a number, a space and
+                # one or two digits glued to a word ("+44 20 7946 0958 8am") is the number
+                tail = _SPACED_TAIL.search(c)
+                if tail is None or (start > 0 and text[start - 1].isalpha()):
+                    continue
+                ndig -= len(tail.group()) - 1
+                end = start + tail.start()
+                c = c[: tail.start()]
+                if ndig < 7:
+                    continue
             if "." in c and _DOTTED_NUMBERS.fullmatch(c):
                 continue  # an IPv4 address or version number
             dm = _DATE_PREFIX.match(c)
@@ -743,8 +752,15 @@ class Detector:
                         out.append(Span(cm.start(), cm.end(), "CREDIT_CARD", keep=self.allowed(cm.group())))
             if "PHONE" in on and _PHONE_LOOSE.search(text, lo, hi):
                 for pm in PHONE_RE.finditer(text, lo, hi):
-                    if self._phone_ok(text, pm.start(), pm.group()):
-                        out.append(_new_span(Span, (pm.start(), pm.end(), "PHONE", "", self.allowed(pm.group()))))
+                    value = pm.group()
+                    if not self._phone_ok(text, pm.start(), value):
+                        # "(425) 555-0123 2 rings": the number without a spaced digit or two after it
+                        tail = _SPACED_TAIL.search(value)
+                        if tail is None or not self._phone_ok(text, pm.start(), value[: tail.start()]):
+                            continue
+                        value = value[: tail.start()]
+                    out.append(_new_span(Span, (pm.start(), pm.start() + len(value), "PHONE", "",
+                                                self.allowed(value))))
 
     def _card_ok(self, text: str, start: int, value: str) -> bool:
         digits = value.replace(" ", "").replace("-", "")
@@ -1044,6 +1060,7 @@ _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _HOST_FULL = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
 )
+_SPACED_TAIL = re.compile(r"[ \u00a0]\d{1,2}\Z")  # a space and one or two digits ending a run
 _DIGIT_CLUSTER = re.compile(r"\d[\d ().\-\u00a0]{5,}\d")
 _PLACEHOLDER = re.compile(
     r"(?:\$\{?[\w.-]+\}?|\{\{.*?\}\}|%[A-Za-z_][\w]*%|<[^<>]*>|\[[^\[\]]*\]|\*{3,}|x{3,}|X{3,})(?:[;&,]|$)"
