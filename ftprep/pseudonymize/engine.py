@@ -19,6 +19,7 @@ import phonenumbers
 
 from ..errors import DataError
 from ..io import loads_bounded
+from ..leak_pass import boundary_ok
 from . import fakes as F
 from .config import PseudonymizeConfig
 from .detect import Detector, Span, resolve_overlaps, url_as_detected
@@ -800,8 +801,10 @@ class Pseudonymizer:
             pos = hay.find(value)
             while pos >= 0:
                 end = pos + len(value)
-                # the same word boundary as the leak check: only letters and digits extend a word
-                if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()):
+                # the same word boundary as the leak check: only letters and digits extend a
+                # word, except next to a script written without spaces (boundary_ok)
+                if (pos == 0 or not hay[pos - 1].isalnum()) and (end == n or not hay[end].isalnum()) \
+                        or boundary_ok(hay, pos, end, name=case_sensitive):
                     span = _new_span(Span, (pos, end, etype, sub, False))
                     if etype == "PERSON" and sub == "first":
                         # a known first name followed by a capitalized word: the full name

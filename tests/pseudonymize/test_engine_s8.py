@@ -84,3 +84,14 @@ def test_last_first_after_a_key_is_one_name_linked_to_first_last() -> None:
     last, first = user.removeprefix("Owner: ").split("\n")[0].split(", ")
     assert f"Hello {first} {last}," in assistant
     assert "Smith" not in user + assistant and "Robert" not in user + assistant
+
+
+def test_learned_names_are_replaced_next_to_spaceless_scripts() -> None:
+    """The first pass uses the leak check's boundary rule, so a name learned in a record is
+    replaced where it touches CJK text too (not left for the repair pass)."""
+    p = Pseudonymizer(KEY)
+    out = p.transform({"messages": [{"role": "user", "content": "Contact: Jane Doe\n请联系Jane Doe获取帮助"}]}).value
+    text = out["messages"][0]["content"]
+    assert "Jane" not in text and "Doe" not in text and "请联系" in text and "获取帮助" in text
+    # Latin letters still extend a word: no replacement inside "JaneDoeX"
+    assert "xJane Doex" in p.transform({"a": "Contact: Jane Doe", "b": "xJane Doex"}).value["b"]
