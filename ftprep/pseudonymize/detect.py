@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 import ahocorasick
 import phonenumbers
 
+from ..leak_pass import SPACELESS_RANGES
 from .config import PseudonymizeConfig
 from .tables import (
     AMBIGUOUS_TLDS,
@@ -372,6 +373,10 @@ class Detector:
         """
         out: list[Span] = []
         on = self.enabled
+        if not text.isascii() and _SPACELESS.search(text) is not None:
+            # a letter of a script written without spaces ends a word: "请联系jane.doe@contoso.com获取帮助"
+            # (each becomes a symbol of one character, so offsets stay those of ``text``)
+            text = _SPACELESS.sub(_SPACELESS_MASK, text)
         if "SECRET" in on or "AZURE_RESOURCE_ID" in on:
             self._secrets(text, out)
             if "SECRET" in on and any(g in text for g in _PASSWORD_GATES):
@@ -1060,6 +1065,11 @@ _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _HOST_FULL = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,22}[A-Za-z]"
 )
+# The letters of scripts written without spaces (CJK, kana, hangul, Thai, ...: the leak check's
+# word boundaries, ``leak_pass.SPACELESS_RANGES``), and the symbol that stands for each of them
+# while detecting (not a word character, not a space, in no detector's character set).
+_SPACELESS = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b, _s in SPACELESS_RANGES) + "]")
+_SPACELESS_MASK = "\u3013"
 _SPACED_TAIL = re.compile(r"[ \u00a0]\d{1,2}\Z")  # a space and one or two digits ending a run
 _DIGIT_CLUSTER = re.compile(r"\d[\d ().\-\u00a0]{5,}\d")
 _PLACEHOLDER = re.compile(
