@@ -118,7 +118,9 @@ def test_gx_imported_in_background_while_workers_scan(tmp_path: Path) -> None:
     from ftprep.config import PrepareConfig
     from ftprep.pipeline import prepare
 
-    inputs = [str(SAMPLE / "support_chat.jsonl"), str(SAMPLE / "broken.jsonl")]
+    chats = tmp_path / "chats.jsonl"  # 120 of the sample's 320 chats: three batches of 50
+    chats.write_bytes(b"".join((SAMPLE / "support_chat.jsonl").read_bytes().splitlines(True)[:120]))
+    inputs = [str(chats), str(SAMPLE / "broken.jsonl")]
     subprocess.run([sys.executable, "-c", _BACKGROUND_RUN, str(tmp_path / "w2"), *inputs], check=True)
     prepare([Path(p) for p in inputs], tmp_path / "w1",
             PrepareConfig(workers=1, batch_size=50, fail_on_leak=False),
