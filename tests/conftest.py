@@ -6,6 +6,13 @@ from pathlib import Path
 
 import pytest
 from helpers import SAMPLE
+from hypothesis import settings
+
+# No per-example deadline by default (tests that set one keep it): hypothesis' 200 ms default
+# turns a busy machine (another job, pytest-xdist's second worker) into a flaky failure; what
+# the properties assert does not depend on it.
+settings.register_profile("ftprep", deadline=None)
+settings.load_profile("ftprep")
 
 
 @pytest.fixture(autouse=True)
