@@ -449,6 +449,11 @@ class Detector:
                     out.append(Span(vs, ve, "AZURE_RESOURCE_ID", "name"))
             elif "SECRET" in self.enabled:
                 out.append(Span(vs, ve, "SECRET", gate))
+                if ve < len(text) and text[ve] in "\\\r\n" and ve - vs >= 32:
+                    cm = _SECRET_CONTINUED.match(text, ve)  # a key / token wrapped onto the next line
+                    if cm is not None and _TOKEN_BODY.fullmatch(value) is not None:
+                        out.append(Span(cm.start("v"), cm.end("v"), "SECRET", gate))
+                        last_end = cm.end("v")
 
     def _password_keys(self, text: str, out: list[Span]) -> None:
         """Passwords and keys under a prefixed key (``adminPassword=``, ``DB_PASSWORD="..."``,
@@ -1070,6 +1075,14 @@ _HOST_FULL = re.compile(
 # while detecting (not a word character, not a space, in no detector's character set).
 _SPACELESS = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b, _s in SPACELESS_RANGES) + "]")
 _SPACELESS_MASK = "\u3013"
+# The rest of a long key or token wrapped right after it: a line break (after a shell's "\\"
+# or not), some indentation, then at least 8 more characters of its alphabet, starting with a
+# letter or digit, holding a letter and a digit or "=" (not a date, an address), up to the end.
+_SECRET_CONTINUED = re.compile(
+    r"\\?\r?\n[ \t]*(?P<v>(?=[A-Za-z0-9._~+/-]*[A-Za-z])(?=[A-Za-z0-9._~+/-]*[0-9=])"
+    r"[A-Za-z0-9+/][A-Za-z0-9._~+/-]{7,}=*)(?=[;\s\"'&,)]|\Z)"
+)
+_TOKEN_BODY = re.compile(r"[A-Za-z0-9._~+/-]+")  # a value that ended before its "=" padding
 _SPACED_TAIL = re.compile(r"[ \u00a0]\d{1,2}\Z")  # a space and one or two digits ending a run
 _DIGIT_CLUSTER = re.compile(r"\d[\d ().\-\u00a0]{5,}\d")
 _PLACEHOLDER = re.compile(
