@@ -379,8 +379,9 @@ class Detector:
             text = _SPACELESS.sub(_SPACELESS_MASK, text)
         if "SECRET" in on or "AZURE_RESOURCE_ID" in on:
             self._secrets(text, out)
-            if "SECRET" in on and any(g in text for g in _PASSWORD_GATES):
-                self._password_keys(text, out)
+            if "SECRET" in on and ("w" in text or "W" in text or "y" in text or "Y" in text
+                                   or "cret" in text or "CRET" in text):
+                self._password_keys(text, out)  # (every key word holds "w", "y" or "cret" in some case)
         if "@" in text and "EMAIL" in on:
             self._emails(text, out)
         if "://" in text and "URL" in on:
@@ -460,7 +461,7 @@ class Detector:
         ``SqlAdminPassword:``, ``AZURE_OPENAI_API_KEY=``) or a command-line flag
         (``--admin-password x``, ``--password x``); a key that is the word alone is the
         ``_secrets`` rule's."""
-        for m in _PASSWORD_WORD.finditer(text):
+        for m in _password_words(text):
             start = k = m.start()
             while k > 0 and text[k - 1] in _KEY_CHARS:
                 k -= 1
@@ -1158,9 +1159,33 @@ _KEYED_VALUE = re.compile(r"\d?" + _KV_VALUE)
 # "PGPASSWORD", "AZURE_OPENAI_API_KEY", "JWT_SECRET", "x-functions-key", "--admin-password"): the
 # word, found anywhere (the prefix is walked back over by hand).
 _PASSWORD_WORD = re.compile(r"(?i:passw(?:or)?d|pwd|api[_-]?key|secret|access[_-]?key|functions-key)")
-# Literals one of which every match of :data:`_PASSWORD_WORD` holds (the gate of the search).
-_PASSWORD_GATES = ("ssw", "SSW", "wd", "WD", "pi_", "PI_", "piK", "pik", "pi-", "PI-", "ecret", "ECRET",
-                   "ccess", "CCESS", "ons-key", "ons-Key", "ONS-KEY", "PIK")
+# How every match of :data:`_PASSWORD_WORD` starts, lower-cased (literal searches find them).
+_PASSWORD_STARTS = ("passw", "pwd", "api", "secret", "access", "functions-key")
+
+
+def _password_words(text: str) -> list[re.Match[str]]:
+    """The matches of :data:`_PASSWORD_WORD` in ``text`` that follow a key character (a prefix
+    or a flag's "-"), in order (they cannot overlap), found from literal searches of the
+    lower-cased text rather than a case-insensitive scan."""
+    low = text.lower()
+    if len(low) != len(text):  # (a few characters lower-case to two)
+        return [m for m in _PASSWORD_WORD.finditer(text) if m.start() > 0 and text[m.start() - 1] in _KEY_CHARS]
+    found: list[re.Match[str]] = []
+    for word in _PASSWORD_STARTS:
+        i = low.find(word)
+        while i >= 0:
+            if i > 0 and text[i - 1] in _KEY_CHARS:
+                m = _PASSWORD_WORD.match(text, i)
+                if m is not None:
+                    found.append(m)
+            i = low.find(word, i + 1)
+    if len(found) > 1:
+        found.sort(key=_match_start)
+    return found
+
+
+def _match_start(m: re.Match[str]) -> int:
+    return m.start()
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 # Values of a prefixed key that say how a password is used, not what it is ("RequirePassword=true").
 _NOT_PASSWORDS = frozenset(("true", "false", "yes", "no", "null", "none", "required", "optional", "enabled",
