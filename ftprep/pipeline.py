@@ -144,10 +144,12 @@ class SourceNames:
             self._names[path] = name
         return name
 
-    def recheck(self, scanner: Any) -> None:
-        """Re-name every file whose name holds an original of the run (``scanner.find``)."""
+    def recheck(self, scanner: Any) -> dict[str, str]:
+        """Re-name every file whose name holds an original of the run (``scanner.find``);
+        returns the changed display names, old -> new."""
+        renamed: dict[str, str] = {}
         if self._pz is None:
-            return
+            return renamed
         for path, name in self._names.items():
             if not scanner.find(name):
                 continue
@@ -159,7 +161,8 @@ class SourceNames:
             if scanner.find(fixed):
                 digest = values_fingerprint([path], self._key)["fingerprint"]
                 fixed = f"input-{digest.rsplit(':', 1)[-1][:16]}"
-            self._names[path] = fixed
+            self._names[path] = renamed[name] = fixed
+        return renamed
 
 
 def _renamed_source(line: bytes, old: str, new: str) -> bytes:
@@ -169,6 +172,29 @@ def _renamed_source(line: bytes, old: str, new: str) -> bytes:
     if not line.startswith(head):
         return line
     return b'{"source":' + dumps(new) + line[len(head):]
+
+
+def _rename_rejected(path: Path, renamed: Mapping[str, str]) -> None:
+    """Rewrite the (temporary) rejected file with the sources ``renamed`` (old -> new display
+    name): same rows, in the same order."""
+    tmp = path.with_name(path.name + ".rename")
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for line in src:
+                for old, new in renamed.items():
+                    changed = _renamed_source(line, old, new)
+                    if changed is not line:
+                        line = changed
+                        break
+                dst.write(line)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"{path.parent}: rewrite of rejected rows failed ({exc.strerror}); "
+                          "no output was written") from None
 
 
 # --- per-batch work ---------------------------------------------------------
@@ -532,7 +558,8 @@ def _claim(outdir: Path, fd: int, notes: list[str]) -> None:
         raise OutputError(f"{outdir}: cannot write the lock file ({exc.strerror})") from None
 
 
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)(?:\.repair)?$")  # .repair: leak repair
+# .repair: leak repair; .rename: rejected rows re-named (SourceNames)
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)(?:\.repair|\.rename)?$")
 
 
 def remove_leftover_temps(outdir: Path) -> int:
@@ -814,7 +841,8 @@ def _run_stages(files: list[str], out: Path, config: PrepareConfig, ctx: RunCont
             trim_heap()
             if checks_worker is not None:
                 checks_worker.start()
-            leak = _leak_check(ctx, state, outputs, collector, split_rows, workers, gx_import)
+            leak = _leak_check(ctx, state, outputs, collector, split_rows, workers, gx_import,
+                               names)
             if gx_import is not None:
                 gx_import.join()
             if leak["ran"] and ctx.pseudonymizer is not None:  # (the scanner knows every original)
@@ -931,11 +959,13 @@ class _BackgroundImport:
 
 def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: StatsCollector,
                 split_rows: Mapping[str, Sequence[int]], workers: int,
-                gx_import: _BackgroundImport | None = None) -> dict[str, Any]:
+                gx_import: _BackgroundImport | None = None,
+                names: SourceNames | None = None) -> dict[str, Any]:
     """Scan every written row for every original value detected; count residual detections.
 
     ``gx_import`` starts once the scan's worker processes run (nothing forks after it
-    until it is joined)."""
+    until it is joined). A rejected row whose source (file name) holds an original the run
+    detected elsewhere gets the file's new display name (``names``) and is scanned again."""
     if ctx.pseudonymizer is None:
         return {"ran": False, "passed": True, "hits": [], "residual": {}}
     from .leak_pass import RowSet, scan_outputs, scan_rows
@@ -949,6 +979,18 @@ def _leak_check(ctx: RunContext, state: Any, outputs: OutputSet, collector: Stat
                                        gx_import.start if gx_import is not None else None)
     if len(collector) >= TRIM_MIN_EXAMPLES:
         trim_heap()  # the scan's scratch, before the repair and the rescan's fork
+    rejected_name = OUTPUT_NAMES["rejected"]
+    if names is not None and any(hit["file"] == rejected_name for hit in hits):
+        renamed = names.recheck(state.leak.scanner(pz_config))
+        if renamed:
+            _rename_rejected(outputs.tmp["rejected"], renamed)
+            again = rows_with_hits(hits)
+            if gx_import is not None:
+                gx_import.join()  # the rescan may fork workers
+            hits, fresh = scan_rows(files, state.leak, pz_config, again, workers)
+            residual_rows = {k: v for k, v in residual_rows.items()
+                             if k[1] not in again.get(k[0], ())}
+            residual_rows.update(fresh)
     by_file = {OUTPUT_NAMES[name]: name for name in outputs.tmp}
     repaired: dict[str, RowSet] = {}  # output file -> rows rewritten by any round
     rounds = 0

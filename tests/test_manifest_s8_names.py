@@ -190,3 +190,39 @@ def test_values_fingerprint_is_the_fallback_names_key() -> None:
     names("odd.jsonl")
     names.recheck(_Scanner(always=True))
     assert names("odd.jsonl") == "input-" + digest.split(":")[1][:16]
+
+
+def test_a_name_learned_from_the_data_is_replaced_in_file_name_and_rejected_rows(
+        tmp_path: Path) -> None:
+    # the data names Leigh Taylor with context; the file's name holds her name bare: the
+    # rejected row's source is re-named after the leak check's scan (it used to fail the run)
+    data = tmp_path / "Leigh Taylor tickets.jsonl"
+    data.write_text(_chat("Hi, I am Leigh Taylor. Regards,\nLeigh Taylor") + "\n{bad\n",
+                    encoding="utf-8")
+    config = PrepareConfig(checks={"severity": {"train_min_rows": "off"}}, workers=1)
+    report = prepare([data], tmp_path / "out", config, KEY)
+    out = tmp_path / "out"
+    for name in OUTPUTS:
+        assert "leigh" not in (out / name).read_text(encoding="utf-8").lower(), name
+    shown = report.manifest["inputs"][0]["path"]
+    assert shown.endswith(" tickets.jsonl")
+    rejected = json.loads((out / "rejected.jsonl").read_text(encoding="utf-8"))
+    assert rejected["source"] == shown and rejected["line"] == 2
+    fake = shown.rsplit("/", 1)[-1][: -len(" tickets.jsonl")]
+    assert fake in (out / "train.jsonl").read_text(encoding="utf-8") + \
+        (out / "validation.jsonl").read_text(encoding="utf-8")  # her pseudonym in the data
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_rename_rejected_rewrites_only_the_renamed_sources(tmp_path: Path) -> None:
+    from ftprep.pipeline import _TEMP_NAME, _rename_rejected
+
+    path = tmp_path / ".rejected.jsonl.tmp-1"
+    rows = [{"source": "a.jsonl", "line": 1, "text": "a.jsonl"},
+            {"source": "b.jsonl", "line": 2, "text": "x"}]
+    path.write_bytes(b"".join(dumps(r) + b"\n" for r in rows))
+    _rename_rejected(path, {"a.jsonl": "c.jsonl"})
+    got = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert got == [{**rows[0], "source": "c.jsonl"}, rows[1]]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert _TEMP_NAME.match(".rejected.jsonl.tmp-12.rename")  # a killed run's leftover: removed
