@@ -976,11 +976,13 @@ class Pseudonymizer:
                 if etype == "GUID" and sub:
                     gcx = report.guid_contexts
                     gcx[sub] = gcx.get(sub, 0) + 1
-                if hit[2]:
+                if hit[2]:  # what the value's replacement counted inside it (a URL's sig=)
                     for etype_in, n in hit[2]:
                         counts[etype_in] = counts.get(etype_in, 0) + n
                         for _ in range(n):
                             report.add(etype_in, None)
+                        if etype_in == "SECRET":  # as the uncached path counts it
+                            report.redacted_secrets += n
                 if hit[3]:
                     gc = report.guid_contexts
                     for k, n in hit[3]:

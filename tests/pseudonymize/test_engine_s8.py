@@ -95,3 +95,21 @@ def test_learned_names_are_replaced_next_to_spaceless_scripts() -> None:
     assert "Jane" not in text and "Doe" not in text and "请联系" in text and "获取帮助" in text
     # Latin letters still extend a word: no replacement inside "JaneDoeX"
     assert "xJane Doex" in p.transform({"a": "Contact: Jane Doe", "b": "xJane Doex"}).value["b"]
+
+
+def test_redacted_secrets_count_does_not_depend_on_the_cache() -> None:
+    """A URL with a sig= is replaced once and then served from the replacement cache: its
+    secret must be counted every time (a parallel run's workers have other caches, so the
+    count differed between --workers 1 and 2; audit repro_10)."""
+    url = "see https://stfoo123.blob.core.windows.net/c/b.txt?sv=2022-11-02&sig=abcDEF0123456789abcdefABCDEF%3D now"
+    warm = Pseudonymizer(KEY)
+    for _ in range(3):
+        warm.transform_text(url)
+    cold_counts = []
+    for _ in range(3):
+        cold = Pseudonymizer(KEY)
+        cold.transform_text(url)
+        cold_counts.append(cold.report().redacted_secrets)
+    report = warm.report()
+    assert report.redacted_secrets == sum(cold_counts) == 3
+    assert report.to_dict()["entities"]["SECRET"]["occurrences"] == report.redacted_secrets

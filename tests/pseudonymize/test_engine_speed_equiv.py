@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftprep.leak_pass import boundary_ok
 from ftprep.pseudonymize import PseudonymizeConfig, Pseudonymizer
 from ftprep.pseudonymize import fakes as F
 from ftprep.pseudonymize.detect import RANK, Span, resolve_overlaps
@@ -157,7 +158,7 @@ def _reference_find(p: Pseudonymizer, text: str) -> list[Span]:
         pos = hay.find(value)
         while pos >= 0:
             end = pos + len(value)
-            if (pos == 0 or not hay[pos - 1].isalnum()) and (end == len(hay) or not hay[end].isalnum()):
+            if boundary_ok(hay, pos, end, name=case_sensitive):  # the leak check's word boundary
                 span = Span(pos, end, etype, sub)
                 if etype == "PERSON" and sub == "first":
                     nm = _NEXT_NAME_WORD.match(text, end)
