@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ..errors import InputError, UsageError
-from ..io import DEFAULT_MAX_LINE_BYTES, ReadLimits, iter_lines, parse_record
+from ..io import DEFAULT_MAX_LINE_BYTES, ReadLimits, _shape, iter_lines, parse_record
 from .sniff import SNIFF_BYTES, detect_delimiter, detect_encoding, detect_format, open_text
 from .values import SPREADSHEET_ERROR, render_value
 
@@ -378,6 +378,7 @@ def iter_json_array(fh: TextIO, path: str, chunk: int = 1 << 16) -> Iterator[Any
     after reading more (the read size doubles, so a large element costs O(n)).
     """
     decoder = json.JSONDecoder()
+    depth_limit = ReadLimits().max_depth
     buf = ""
     pos = 0
     eof = False
@@ -427,11 +428,15 @@ def iter_json_array(fh: TextIO, path: str, chunk: int = 1 << 16) -> Iterator[Any
                         more(size)
                         size *= 2
                         continue
+                    except RecursionError:  # deeper than Python's parser goes
+                        raise fail(f"element {index + 1} is nested too deep to parse") from None
                     if end >= len(buf) and not eof:
                         more(size)
                         size *= 2
                         continue
                     break
+                if _shape(value, depth_limit)[0]:  # the row's walks recurse per level
+                    raise fail(f"element {index + 1} is nested deeper than {depth_limit} levels")
                 pos = end
                 index += 1
                 yield value

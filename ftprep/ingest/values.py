@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -167,6 +168,13 @@ def to_json(value: Any, what: str) -> Any:
     return render_value(value, what)
 
 
+#: A format spec's width or precision above this is refused (``{c:>99999999999}`` would try
+#: to build a string that size)
+MAX_SPEC_SIZE = 100_000
+# [[fill]align][sign][z][#][0][width][grouping][.precision][type] (the format-spec mini-language)
+_SPEC_SIZES = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(\d+)?[,_]?(?:\.(\d+))?")
+
+
 def apply_spec(value: Any, spec: str, what: str) -> str:
     """Apply a format spec (``{price:.2f}``, ``{when:%d.%m.%Y}``) to a non-null value.
 
@@ -176,9 +184,12 @@ def apply_spec(value: Any, spec: str, what: str) -> str:
     value = native(value)
     if isinstance(value, str):
         value = _coerce_for_spec(value, spec, what)
+    sizes = _SPEC_SIZES.match(spec)
+    if sizes and any(n and int(n) > MAX_SPEC_SIZE for n in sizes.groups()):
+        raise RowError(f"{what}: format spec ':{spec}' asks for more than {MAX_SPEC_SIZE:,} characters")
     try:
         return format(value, spec)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: ':c' of -1 or > 0x10FFFF
         raise RowError(
             f"{what}: format spec ':{spec}' does not apply to a "
             f"{type(value).__name__} value"
