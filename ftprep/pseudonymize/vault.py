@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..errors import KeyError_, OutputError, UsageError
+from ..errors import InputError, KeyError_, OutputError, UsageError
 from ..io import loads_bounded
 from .keys import key_fingerprint
 
@@ -60,8 +60,14 @@ def check_vault_location(vault_path: str | os.PathLike[str], out_dir: str | os.P
 class Vault:
     """An encrypted fake -> original mapping in a SQLite file (created 0600 if missing)."""
 
-    def __init__(self, path: str | os.PathLike[str], key: bytes) -> None:
+    def __init__(self, path: str | os.PathLike[str], key: bytes, create: bool = True) -> None:
+        """Open the vault at ``path``; with ``create`` (writing runs), create it when missing.
+        Without (re-identification), the file must already be an ftprep vault, and it is
+        opened read-only: a wrong file is refused, never turned into a vault."""
         self.path = Path(path)
+        if not create:
+            self._open_existing(key)
+            return
         existed = self.path.exists()
         if not existed:
             try:
@@ -71,6 +77,10 @@ class Vault:
                 raise OutputError(f"cannot create vault {self.path} ({exc.strerror})") from None
         try:
             self._db = sqlite3.connect(str(self.path))
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "meta" not in tables:  # another application's database: not ours to change
+                self._db.close()
+                raise OutputError(f"{self.path} is not an ftprep vault (a database with other tables)")
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS entries (id BLOB PRIMARY KEY, nonce BLOB NOT NULL, "
@@ -84,6 +94,24 @@ class Vault:
             meta = {"version": VAULT_VERSION, "salt": salt.hex(), "key_fingerprint": key_fingerprint(key)}
             with self._db:
                 self._db.executemany("INSERT INTO meta (k, v) VALUES (?, ?)", list(meta.items()))
+        self._unlock(meta, key)
+
+    def _open_existing(self, key: bytes) -> None:
+        not_vault = f"{self.path} is not an ftprep vault"
+        try:
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not {"meta", "entries"} <= tables:
+                self._db.close()
+                raise InputError(not_vault)
+            meta = dict(self._db.execute("SELECT k, v FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            raise InputError(f"{not_vault} ({exc})") from None
+        if not meta.get("salt"):
+            raise InputError(not_vault)
+        self._unlock(meta, key)
+
+    def _unlock(self, meta: dict[str, str], key: bytes) -> None:
         if meta.get("version") != VAULT_VERSION:
             raise OutputError(f"vault {self.path} has unsupported version {meta.get('version')}")
         if meta.get("key_fingerprint") != key_fingerprint(key):
