@@ -46,6 +46,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .errors import OutputError
 from .heap import trim_heap
 from .io import BOM
 
@@ -564,9 +565,18 @@ class _Spill:
         from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
         self._aead = ChaCha20Poly1305(ChaCha20Poly1305.generate_key())
-        self._fh: Any = tempfile.TemporaryFile(  # noqa: SIM115 - closed by drain() or close()
-            dir=directory, prefix=".ftprep-leak-")
+        self._directory = directory
+        try:
+            self._fh: Any = tempfile.TemporaryFile(  # noqa: SIM115 - closed by drain() or close()
+                dir=directory, prefix=".ftprep-leak-")
+        except OSError as exc:
+            raise self._failed(exc) from None
         self._count = 0
+
+    def _failed(self, exc: OSError) -> OutputError:
+        """Disk full (or another write error) on the spill file: one line, like the outputs'."""
+        return OutputError(f"{self._directory}: cannot write the leak check's temporary file "
+                           f"({exc.strerror or type(exc).__name__})")
 
     def put(self, delta: LeakDelta) -> None:
         import pickle
@@ -575,15 +585,22 @@ class _Spill:
         blob = pickle.dumps((delta.types, arrays), protocol=pickle.HIGHEST_PROTOCOL)
         sealed = self._aead.encrypt(self._count.to_bytes(12, "big"), blob, None)
         self._count += 1
-        self._fh.write(len(sealed).to_bytes(8, "big"))
-        self._fh.write(sealed)
+        try:
+            self._fh.write(len(sealed).to_bytes(8, "big"))
+            self._fh.write(sealed)
+        except OSError as exc:
+            raise self._failed(exc) from None
 
     def drain(self) -> Iterator[LeakDelta]:
         """Every delta put, in order; the file is closed (and gone) afterwards."""
         import pickle
 
-        self._fh.flush()
-        self._fh.seek(0)
+        try:
+            self._fh.flush()
+            self._fh.seek(0)
+        except OSError as exc:
+            self.close()
+            raise self._failed(exc) from None
         try:
             for number in range(self._count):
                 size = int.from_bytes(self._fh.read(8), "big")
