@@ -111,6 +111,11 @@ _GENERATORS: dict[str, tuple[Callable[[F.KeyedRng, str], str], Callable[[str], s
 }
 
 
+#: Types that ``lookup`` checks against the detectors before replacing a value as one: their
+#: replacement assumes the shape (a value that is not an IPv4 address has no octets)
+_SHAPE_TYPES = frozenset(("EMAIL", "PHONE", "IPV4", "IPV6", "MAC", "URL", "HOSTNAME", "GUID",
+                          "CREDIT_CARD", "IBAN", "US_SSN"))
+
 #: A secret key this long or longer names a secret also at the end of a longer field name
 #: ("adminPassword", "DB_PASSWORD", "primaryConnectionString", "storageAccountKey"); shorter
 #: ones ("pwd", "token") only as the whole name ("nextPageToken" is a cursor, not a secret).
@@ -615,8 +620,18 @@ class Pseudonymizer:
         etype = entity_type.upper()
         if etype not in self.config.entities and etype not in ("PERSON", "ORGANIZATION"):
             raise ValueError(f"unknown or disabled entity type {etype}")
+        if etype in _SHAPE_TYPES:
+            whole = [span for span in self._detector.detect(value)
+                     if span.etype == etype and span.start == 0 and span.end == len(value)]
+            if not whole:  # (never quote the value: it may be a customer's identifier)
+                raise ValueError(f"the value is not a {etype} as ftprep detects it; try without --type")
+            if all(span.keep for span in whole):
+                return value  # policy keeps it (a link-local or documentation address, ...)
         counts: dict[str, int] = {}
-        return self._replace_span(value, Span(0, len(value), etype), counts)
+        try:
+            return self._replace_span(value, Span(0, len(value), etype), counts)
+        except (IndexError, ValueError, OverflowError):
+            raise ValueError(f"the value cannot be pseudonymized as a {etype}") from None
 
     def would_change(self, value: str, entity_type: str, sub: str = "") -> bool:
         """Whether pseudonymizing ``value`` as ``entity_type`` changes it (False: policy keeps

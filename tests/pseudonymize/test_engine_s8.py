@@ -113,3 +113,20 @@ def test_redacted_secrets_count_does_not_depend_on_the_cache() -> None:
     report = warm.report()
     assert report.redacted_secrets == sum(cold_counts) == 3
     assert report.to_dict()["entities"]["SECRET"]["occurrences"] == report.redacted_secrets
+
+
+def test_lookup_checks_the_value_against_its_type() -> None:
+    """``ftprep lookup VALUE --type T`` with a VALUE that is not a T: a clear error that does
+    not quote the value (was exit 70, Python's own messages quoting it, or a nonsense fake)."""
+    import pytest
+
+    p = Pseudonymizer(KEY)
+    for etype, value in (("CREDIT_CARD", "hello"), ("IPV4", "+1"), ("IPV4", "a@b"), ("IPV6", "1.2.3.4"),
+                         ("EMAIL", "hello"), ("PHONE", "1.2.3.4"), ("IBAN", "x"), ("MAC", "a@b"),
+                         ("HOSTNAME", "1.2.3.4")):
+        with pytest.raises(ValueError) as exc:
+            p.lookup(etype, value)
+        assert etype in str(exc.value) and value not in str(exc.value).replace(etype, "")
+    assert p.lookup("EMAIL", "jane.doe@contoso.com") != "jane.doe@contoso.com"
+    assert p.lookup("IPV6", "fe80::1:2:3") == "fe80::1:2:3"  # kept by policy, as in the data
+    assert p.lookup("PERSON", "Jane") != "Jane"  # names have no shape to check
