@@ -1523,11 +1523,32 @@ class Pseudonymizer:
                 new = self._replace_span(name, spans[0], inner)  # a name that is an IP, a host, ...
                 self._merge_inner(inner)
                 return new
+            if any(not sp.keep for sp in spans):  # "DefaultWorkspace-<guid>-EUS": the GUID
+                new = self._name_with_identifiers(name, spans)  # gets its fake, the rest is mapped
+                if new != name:
+                    self._remember("AZURE_RESOURCE_ID", name, new)
+                return new
         new = self._label(name)
         if new != name:
             self._remember("AZURE_RESOURCE_ID", name, new)
         return new
 
+    def _name_with_identifiers(self, name: str, spans: list[Span]) -> str:
+        """A resource name holding identifiers: each replaced as itself (its fake is the one
+        it gets everywhere), the words between them mapped as a name's words are."""
+        inner: dict[str, int] = {}  # counted with the enclosing resource ID
+        out: list[str] = []
+        pos = 0
+        for span in spans:
+            if span.start > pos:
+                out.append(self._label(name[pos : span.start]))
+            piece = name[span.start : span.end]
+            out.append(piece if span.keep else self._replace_span(piece, span._replace(start=0, end=len(piece)), inner))
+            pos = span.end
+        if pos < len(name):
+            out.append(self._label(name[pos:]))
+        self._merge_inner(inner)
+        return "".join(out)
 
 _ID_CHARS = re.compile(r"[.:@=/\s]")
 # Lower-cased starts of the secret shapes a whole name could have (sk-, AKIA, ghp_, github_pat_,

@@ -130,3 +130,16 @@ def test_lookup_checks_the_value_against_its_type() -> None:
     assert p.lookup("EMAIL", "jane.doe@contoso.com") != "jane.doe@contoso.com"
     assert p.lookup("IPV6", "fe80::1:2:3") == "fe80::1:2:3"  # kept by policy, as in the data
     assert p.lookup("PERSON", "Jane") != "Jane"  # names have no shape to check
+
+
+def test_a_guid_inside_a_resource_name_gets_its_own_fake() -> None:
+    """``.../workspaces/DefaultWorkspace-<guid>-EUS``: the GUID inside the name becomes the
+    GUID's fake (the same as the subscription's elsewhere), no digit of it is kept."""
+    g = "4c5fde8d-fff2-48fe-86ef-05fdb517ecfa"
+    text = (f"/subscriptions/{g}/resourceGroups/DefaultResourceGroup-EUS/providers/"
+            f"Microsoft.OperationalInsights/workspaces/DefaultWorkspace-{g}-EUS and sub {g}")
+    out = Pseudonymizer(KEY).transform_text(text).value
+    fake = Pseudonymizer(KEY).lookup("GUID", g)
+    assert g not in out and out.count(fake) == 3
+    for group in g.split("-"):
+        assert group not in out
