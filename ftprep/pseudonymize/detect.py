@@ -384,6 +384,8 @@ class Detector:
                 self._password_keys(text, out)  # (every key word holds "w", "y" or "cret" in some case)
         if "@" in text and "EMAIL" in on:
             self._emails(text, out)
+        if "%40" in text and "EMAIL" in on:
+            self._encoded_emails(text, out)
         if "://" in text and "URL" in on:
             self._urls(text, out)
         if "-" in text:
@@ -499,6 +501,27 @@ class Detector:
                         value = text[start : m.end()]
                         out.append(_new_span(Span, (start, m.end(), "EMAIL", "", self.allowed(value))))
             at = text.find("@", at + 1)
+
+    def _encoded_emails(self, text: str, out: list[Span]) -> None:
+        """URL-encoded e-mails (``jane.doe%40contoso.com`` in a query or a SharePoint path):
+        the local part stops after an earlier ``%XX`` escape (``user%3Djane.doe%40...``)."""
+        at = text.find("%40")
+        while at >= 0:
+            m = _EMAIL_DOMAIN.match(text, at + 3)
+            if m:
+                lm = _EMAIL_LOCAL_REV.match(text[max(0, at - 64) : at][::-1])
+                if lm:
+                    start = at - lm.end()
+                    escape = text.rfind("%", start, at)
+                    if escape >= 0:
+                        start = escape + 3
+                    while start < at and not text[start].isalnum():
+                        start += 1
+                    local = text[start:at]
+                    if local and ".." not in local and "%" not in local:
+                        value = text[start : m.end()]
+                        out.append(_new_span(Span, (start, m.end(), "EMAIL", "", self.allowed(value))))
+            at = text.find("%40", at + 3)
 
     def _urls(self, text: str, out: list[Span]) -> None:
         i = text.find("://")

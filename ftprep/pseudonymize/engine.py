@@ -1404,13 +1404,18 @@ class Pseudonymizer:
         return new, self._hasher.oid("HOSTNAME", norm)
 
     def _email(self, value: str, span: Span) -> tuple[str, int]:
-        local, domain = value.rsplit("@", 1)
-        norm = value.lower()
+        at = value.rfind("@")
+        sep = "@"
+        if at < 0:  # URL-encoded: jane.doe%40contoso.com, the same person as jane.doe@contoso.com
+            at = value.rfind("%40")
+            sep = "%40"
+        local, domain = value[:at], value[at + len(sep) :]
+        norm = f"{local}@{domain}".lower()
         new_domain = self._domain(domain)
         new_local = self._local_part(local)
         if new_domain.lower() == domain.lower() and new_local.lower() == local.lower():
             new_local = self._local_part(local, force=True)
-        return new_local + "@" + new_domain, self._hasher.oid("EMAIL", norm)
+        return new_local + sep + new_domain, self._hasher.oid("EMAIL", norm)
 
     def _local_part(self, local: str, force: bool = False) -> str:
         low = local.lower()

@@ -143,3 +143,15 @@ def test_a_guid_inside_a_resource_name_gets_its_own_fake() -> None:
     assert g not in out and out.count(fake) == 3
     for group in g.split("-"):
         assert group not in out
+
+
+def test_url_encoded_email_is_the_same_person() -> None:
+    p = Pseudonymizer(KEY)
+    plain = p.transform_text("mail bob.smith@fabrikam.com").value.removeprefix("mail ")
+    url = "https://contoso.sharepoint.com/personal/x?user=bob.smith%40fabrikam.com&x=1"
+    out = p.transform_text(url).value
+    assert "bob.smith" not in out and "fabrikam" not in out
+    assert plain.replace("@", "%40") in out
+    # an earlier escape ends the local part; other %40 are not e-mails
+    assert p.transform_text("a%3Dbob.smith%40fabrikam.com").value == "a%3D" + plain.replace("@", "%40")
+    assert p.transform_text("100%40 discount, x%40y").value == "100%40 discount, x%40y"
