@@ -346,7 +346,7 @@ def reidentify(file: str, vault_path: str, key_file: str | None, out: str) -> No
         raise click.UsageError(f"{vault_path}: no such vault")
     key = _load_key(key_file, required=True)
     assert key is not None
-    with Vault(vault_path, key) as vault:
+    with Vault(vault_path, key, create=False) as vault:  # read-only: never turned into a vault
         lines = reidentify_file(file, vault, out)
     click.echo(f"wrote {lines} re-identified line(s) to {out}; it holds original identifiers: "
                "keep it inside your organization")

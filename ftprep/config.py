@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -91,10 +92,14 @@ class PrepareConfig:
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def with_overrides(self, **overrides: Any) -> PrepareConfig:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for name, value in given.items():  # command-line values: --price-per-million nan, ...
+            _check_type(name, value, f"--{name.replace('_', '-')}")
+        return replace(self, **given)
 
 
 _FIELD_NAMES = {f.name for f in fields(PrepareConfig)}
+_TYPE_HINTS = {f.name: str(f.type) for f in fields(PrepareConfig)}  # "int | None", "float", ...
 
 
 def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> PrepareConfig:
@@ -109,11 +114,46 @@ def config_from_mapping(data: Mapping[str, Any], origin: str = "config") -> Prep
             raise ConfigError(f"{origin}: {key!r} looks like a secret; secrets come only from env vars or key files")
         if name not in _FIELD_NAMES:
             raise ConfigError(f"{origin}: unknown key {key!r}")
+        if name == "pseudonymize" and value is not True:
+            # a file (./ftprep.toml or pyproject.toml is read without being named) must not
+            # turn pseudonymization off behind the user's back: that takes the explicit flag
+            raise ConfigError(f"{origin}: 'pseudonymize' cannot be switched off in a config file; "
+                              "pass --no-pseudonymize on the command line")
+        _check_type(name, value, origin)
         values[name] = value
     try:
         return PrepareConfig(**values)
     except TypeError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _check_type(name: str, value: Any, origin: str) -> None:
+    """A setting of the wrong type is a one-line ConfigError (``model = 5`` crashed a run,
+    ``bom = "false"`` wrote a BOM, ``price_per_million = nan`` wrote NaN into the manifest)."""
+    hint = _TYPE_HINTS.get(name, "")
+    optional = hint.endswith("| None")
+    base = hint.removesuffix("| None").strip()
+    if value is None and optional:
+        return
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+        "str": isinstance(value, str),
+        "Mapping[str, Any]": isinstance(value, Mapping),
+    }.get(base, True)
+    if not ok:
+        kind = {"bool": "true or false", "int": "an integer", "float": "a finite number",
+                "str": "a string", "Mapping[str, Any]": "a table"}[base]
+        raise ConfigError(f"{origin}: {name!r} must be {kind}, not {type(value).__name__}"
+                          + (" (nan/inf)" if isinstance(value, float) else ""))
+    if base in ("int", "float") and name in _NON_NEGATIVE and value < 0:
+        raise ConfigError(f"{origin}: {name!r} must not be negative")
+
+
+#: settings that are counts or prices (negative values made no sense and were accepted)
+_NON_NEGATIVE = frozenset(("seed", "batch_size", "workers", "max_line_bytes", "max_depth", "max_images",
+                           "n_epochs", "price_per_million", "validation_fraction"))
 
 
 def find_config_file(explicit: str | Path | None = None, cwd: Path | None = None) -> tuple[Path, Mapping[str, Any]] | None:
