@@ -602,8 +602,11 @@ def refuse_input_output_overlap(inputs: Sequence[str | os.PathLike[str]], outdir
         with contextlib.suppress(OSError):
             st = p.stat()
             identities.add((st.st_dev, st.st_ino))
+    out_dir = outdir.resolve()
     for item in inputs:
         p = Path(item)
+        if p.is_dir() and p.resolve() == out_dir:  # the next run would read this run's outputs
+            raise UsageError(f"{item}: the output directory is also an input directory; choose another -o")
         same = p.resolve() in resolved_out
         if not same:
             with contextlib.suppress(OSError):
@@ -678,6 +681,9 @@ def prepare(
     out = Path(outdir)
     ReadLimits(max_line_bytes=config.max_line_bytes, max_depth=config.max_depth)  # fail early
     refuse_input_output_overlap(inputs, out)
+    if config.vault is not None and not config.pseudonymize:
+        raise UsageError("--vault records fake -> original pairs: it needs pseudonymization "
+                         "(drop --vault or --no-pseudonymize)")
     files = expand_inputs(inputs, tables=config.template is not None)
     ctx = RunContext.create(config, key)  # fails early on a missing key or unknown model
     prepare_outdir(out, files, force)
