@@ -606,7 +606,8 @@ def refuse_input_output_overlap(inputs: Sequence[str | os.PathLike[str]], outdir
     for item in inputs:
         p = Path(item)
         if p.is_dir() and p.resolve() == out_dir:  # the next run would read this run's outputs
-            raise UsageError(f"{item}: the output directory is also an input directory; choose another -o")
+            raise UsageError(f"{item}: the output directory is also an input directory (its files "
+                             "are also an output of this run); choose another -o")
         same = p.resolve() in resolved_out
         if not same:
             with contextlib.suppress(OSError):
