@@ -35,7 +35,7 @@ from . import __version__
 from .config import PrepareConfig
 from .errors import ConfigError, InputError, LeakError, OutputError, UsageError
 from .heap import malloc_arrow_pool, trim_heap
-from .io import BOM, OverlongLine, ReadLimits, dumps, file_sha256, iter_records
+from .io import BOM, OverlongLine, ReadLimits, atomic_writer, dumps, file_sha256, iter_records
 from .manifest import (
     MANIFEST_NAME,
     OUTPUT_NAMES,
@@ -177,24 +177,14 @@ def _renamed_source(line: bytes, old: str, new: str) -> bytes:
 def _rename_rejected(path: Path, renamed: Mapping[str, str]) -> None:
     """Rewrite the (temporary) rejected file with the sources ``renamed`` (old -> new display
     name): same rows, in the same order."""
-    tmp = path.with_name(path.name + ".rename")
-    try:
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            for line in src:
-                for old, new in renamed.items():
-                    changed = _renamed_source(line, old, new)
-                    if changed is not line:
-                        line = changed
-                        break
-                dst.write(line)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise OutputError(f"{path.parent}: rewrite of rejected rows failed ({exc.strerror}); "
-                          "no output was written") from None
+    with atomic_writer(path) as dst, open(path, "rb") as src:  # (a read error: OutputError too)
+        for line in src:
+            for old, new in renamed.items():
+                changed = _renamed_source(line, old, new)
+                if changed is not line:
+                    line = changed
+                    break
+            dst.write(line)
 
 
 # --- per-batch work ---------------------------------------------------------

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from test_cli import run_here
 
-from ftprep.cli import main
 from ftprep.io import JSONTooDeep, loads_bounded
 from ftprep.pseudonymize import Pseudonymizer
 from ftprep.pseudonymize.engine import EMBEDDED_MAX_DEPTH, EMBEDDED_MAX_LAYERS
@@ -68,18 +67,6 @@ def test_strings_within_strings_stop_being_parsed_after_the_layer_limit() -> Non
     assert isinstance(out, str)
 
 
-def run_here(args: list[str]) -> tuple[int, str]:
-    """main() in this process (its error handling: one line and an exit code)."""
-    code: int | str | None = 0
-    with CliRunner().isolation() as (out, err, _):
-        try:
-            main(args)
-        except SystemExit as exc:
-            code = exc.code
-    assert isinstance(code, int), code
-    return code, out.getvalue().decode() + err.getvalue().decode()
-
-
 def _write(path: Path, *records: object) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
@@ -102,10 +89,11 @@ def test_cli_never_exits_70_on_deep_json(tmp_path: Path) -> None:
                     ["check", str(src), "--key-file", str(key)],
                     ["prepare", str(src), "-o", str(tmp_path / f"out_{src.stem}"), "--key-file", str(key),
                      "--workers", "1"]):
-            code, text = run_here(cmd)
+            code, out, err = run_here(cmd)
+            text = out + err
             assert code in (0, 1), (cmd, code, text)
             assert "internal error" not in text and "Traceback" not in text, cmd
-    out = run_here(["validate", str(args)])[1]
+    out = "".join(run_here(["validate", str(args)])[1:])
     assert "tool_arguments_invalid_json" in out and "nested too deep" in out
     counts = json.loads((tmp_path / "out_deep_line" / "manifest.json").read_text())["counts"]
     assert counts["rejected"] == 1 and counts["accounted"]

@@ -385,7 +385,7 @@ class Detector:
         if "@" in text and "EMAIL" in on:
             self._emails(text, out)
         if "%40" in text and "EMAIL" in on:
-            self._encoded_emails(text, out)
+            self._emails(text, out, "%40")
         if "://" in text and "URL" in on:
             self._urls(text, out)
         if "-" in text:
@@ -486,42 +486,29 @@ class Detector:
                 continue
             out.append(_new_span(Span, (vs, ve, "SECRET", "Password", False)))
 
-    def _emails(self, text: str, out: list[Span]) -> None:
-        at = text.find("@")
+    def _emails(self, text: str, out: list[Span], sep: str = "@") -> None:
+        """E-mails around each ``sep``: ``@``, or ``%40`` for URL-encoded ones
+        (``jane.doe%40contoso.com`` in a query or a SharePoint path), whose local part stops
+        after an earlier ``%XX`` escape (``user%3Djane.doe%40...``)."""
+        width = len(sep)
+        encoded = width > 1
+        at = text.find(sep)
         while at >= 0:
-            m = _EMAIL_DOMAIN.match(text, at + 1)
+            m = _EMAIL_DOMAIN.match(text, at + width)
             if m:
                 lm = _EMAIL_LOCAL_REV.match(text[max(0, at - 64) : at][::-1])
                 if lm:
                     start = at - lm.end()
-                    while start < at and not text[start].isalnum():
-                        start += 1
-                    local = text[start:at]
-                    if local and ".." not in local and (start == 0 or text[start - 1] not in "@"):
-                        value = text[start : m.end()]
-                        out.append(_new_span(Span, (start, m.end(), "EMAIL", "", self.allowed(value))))
-            at = text.find("@", at + 1)
-
-    def _encoded_emails(self, text: str, out: list[Span]) -> None:
-        """URL-encoded e-mails (``jane.doe%40contoso.com`` in a query or a SharePoint path):
-        the local part stops after an earlier ``%XX`` escape (``user%3Djane.doe%40...``)."""
-        at = text.find("%40")
-        while at >= 0:
-            m = _EMAIL_DOMAIN.match(text, at + 3)
-            if m:
-                lm = _EMAIL_LOCAL_REV.match(text[max(0, at - 64) : at][::-1])
-                if lm:
-                    start = at - lm.end()
-                    escape = text.rfind("%", start, at)
-                    if escape >= 0:
+                    if encoded and (escape := text.rfind("%", start, at)) >= 0:
                         start = escape + 3
                     while start < at and not text[start].isalnum():
                         start += 1
                     local = text[start:at]
-                    if local and ".." not in local and "%" not in local:
+                    if local and ".." not in local and (
+                            "%" not in local if encoded else start == 0 or text[start - 1] not in "@"):
                         value = text[start : m.end()]
                         out.append(_new_span(Span, (start, m.end(), "EMAIL", "", self.allowed(value))))
-            at = text.find("%40", at + 3)
+            at = text.find(sep, at + width)
 
     def _urls(self, text: str, out: list[Span]) -> None:
         i = text.find("://")
